@@ -1,0 +1,44 @@
+import type { Clock } from '../core/index.js';
+import type { ApiKeyRecord, KeyKind, KeyStore } from '../store/index.js';
+import { hashSecret, sameDigest } from './keys.js';
+
+const DUMMY_HASH = hashSecret('cl_sk_not-a-key');
+
+/**
+ * Finds the key behind a presented secret. The secret is hashed and looked up by its hash, and
+ * the stored digest compared in constant time; unknown, malformed and revoked keys take the same
+ * path, so the answer time says nothing about which one it was.
+ *
+ * Known keys are cached for `ttlMs` so a hot key costs no store read; revoking through this
+ * process evicts at once, through another process (the CLI) within the TTL.
+ */
+export class Authenticator {
+  readonly #cache = new Map<string, { record: ApiKeyRecord; until: number }>();
+
+  constructor(private readonly keys: KeyStore, private readonly clock: Clock, private readonly ttlMs = 5000) {}
+
+  async authenticate(secret: string | null, kind: KeyKind): Promise<ApiKeyRecord | null> {
+    const presented = secret === null || secret.length > 200 ? 'cl_sk_not-a-key' : secret;
+    const hash = hashSecret(presented);
+    const now = this.clock.now();
+    let record: ApiKeyRecord | null;
+    const cached = this.#cache.get(hash);
+    if (cached !== undefined && cached.until > now) {
+      record = cached.record;
+    } else {
+      record = await this.keys.findByHash(hash);
+      if (record !== null) {
+        if (this.#cache.size > 10_000) this.#cache.clear();
+        this.#cache.set(hash, { record, until: now + this.ttlMs });
+      }
+    }
+    const matches = sameDigest(record?.hash ?? DUMMY_HASH, hash);
+    if (record === null || !matches || secret === null || record.revokedAt !== null || record.kind !== kind) return null;
+    return record;
+  }
+
+  /** Forget a key at once (after revocation or a limit change). */
+  evict(hash: string): void {
+    this.#cache.delete(hash);
+  }
+}

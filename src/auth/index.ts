@@ -1,0 +1,2 @@
+export { Authenticator } from './authenticator.js';
+export { hashSecret, kindOfKey, looksLikeApiKey, newApiKey, newSecret, sameDigest, type NewSecret } from './keys.js';

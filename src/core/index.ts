@@ -1,0 +1,4 @@
+export * from './clock.js';
+export * from './errors.js';
+export * from './event.js';
+export * from './result.js';

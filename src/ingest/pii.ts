@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import type { HashedUserData, PropertyValue, UserDataField } from '../core/index.js';
+
+const HEX64 = /^[a-f0-9]{64}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+
+/**
+ * Normalisation per field, as Meta's Conversions API and Google's Enhanced Conversions specify,
+ * so that hashes match the ones ad platforms compute.
+ */
+const NORMALISE: Record<UserDataField, (v: string) => string> = {
+  email: (v) => v.trim().toLowerCase(),
+  // E.164 digits without "+", as Meta hashes them: "+1 (650) 555-1212" → "16505551212".
+  phone: (v) => v.replace(/\D/g, '').replace(/^0+/, ''),
+  firstName: (v) => v.trim().toLowerCase(),
+  lastName: (v) => v.trim().toLowerCase(),
+  city: (v) => v.toLowerCase().replace(/[\s\p{P}]/gu, ''),
+  state: (v) => v.trim().toLowerCase(),
+  postalCode: (v) => v.trim().toLowerCase().replace(/\s/g, ''),
+  country: (v) => v.trim().toLowerCase(),
+};
+
+export function normalisePii(field: UserDataField, value: string): string {
+  return NORMALISE[field](value);
+}
+
+/** SHA-256 of the normalised value; a value that already is a SHA-256 digest is kept as sent. */
+export function hashPii(field: UserDataField, value: string): string {
+  const v = value.trim();
+  if (HEX64.test(v)) return v;
+  return sha256(normalisePii(field, v));
+}
+
+export function hashUserData(raw: Partial<Record<UserDataField, string>>): HashedUserData | null {
+  const out: HashedUserData = {};
+  let any = false;
+  for (const [field, value] of Object.entries(raw) as [UserDataField, string | undefined][]) {
+    if (value === undefined || value.trim() === '') continue;
+    out[field] = hashPii(field, value);
+    any = true;
+  }
+  return any ? out : null;
+}
+
+/** Free-form properties may carry an email someone did not mean to send: store its hash instead. */
+export function scrubProperties(props: Record<string, PropertyValue> | null): Record<string, PropertyValue> | null {
+  if (props === null) return null;
+  let out: Record<string, PropertyValue> | null = null;
+  for (const [k, v] of Object.entries(props)) {
+    if (typeof v === 'string' && EMAIL.test(v.trim())) {
+      out ??= { ...props };
+      out[k] = hashPii('email', v);
+    }
+  }
+  return out ?? props;
+}
+
+const USER_DATA_CONTAINERS = new Set(['userData', 'user_data']);
+const FIELD_ALIASES: Record<string, UserDataField> = {
+  email: 'email', phone: 'phone', firstName: 'firstName', first_name: 'firstName', lastName: 'lastName',
+  last_name: 'lastName', city: 'city', state: 'state', postalCode: 'postalCode', postal_code: 'postalCode', country: 'country',
+};
+
+/**
+ * A copy of a raw event safe to keep in the quarantine: values under userData/user_data are
+ * replaced by their hashes (which replay accepts as pre-hashed), and any email-shaped string
+ * elsewhere too. Raw PII never reaches disk, not even for events we refused.
+ */
+export function redactRaw(value: unknown, parentKey = ''): unknown {
+  if (typeof value === 'string') {
+    if (EMAIL.test(value.trim())) return hashPii('email', value);
+    return value;
+  }
+  if (Array.isArray(value)) return value.map((v) => redactRaw(v));
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  const inUserData = USER_DATA_CONTAINERS.has(parentKey);
+  for (const [k, v] of Object.entries(value)) {
+    const field = FIELD_ALIASES[k];
+    out[k] = inUserData && field !== undefined && typeof v === 'string' ? hashPii(field, v) : redactRaw(v, k);
+  }
+  return out;
+}
+
+/** Redacts email-shaped substrings of text that could not be parsed as JSON. */
+export function redactText(text: string): string {
+  return text.replace(/[^\s@"'{}[\],:]+@[^\s@"'{}[\],:]+\.[A-Za-z]{2,}/g, (m) => hashPii('email', m));
+}

@@ -1,0 +1,200 @@
+import { ingestError, ServiceError, type CanonicalEvent, type Clock, type IngestError, type StoredEvent } from '../core/index.js';
+import type { Authenticator } from '../auth/index.js';
+import type { AppendItem, NewRejection, Store } from '../store/index.js';
+import { differingFields, fingerprint } from './fingerprint.js';
+import { truncateIp } from './ip.js';
+import type { IngestMetrics } from './metrics.js';
+import { hashUserData, redactRaw, redactText, scrubProperties } from './pii.js';
+import { QuotaCounter } from './quota.js';
+import { RateLimiter } from './rate-limit.js';
+import { applyRateLimit, authenticate, checkBatchSize, checkEnabled, checkQuota, resolveWorkspace } from './steps.js';
+import type { EventDraft, EventResult, IngestOutcome, IngestRequest, RateLimitState } from './types.js';
+import type { ResolvedWorkspace, WorkspaceDirectory } from './workspaces.js';
+
+const RAW_LIMIT = 64 * 1024;
+
+interface Prepared {
+  index: number;
+  event: CanonicalEvent;
+  timestampGiven: boolean;
+  fingerprint: string | null;
+  raw: unknown;
+}
+
+/**
+ * The dialect-blind ingest pipeline (DESIGN.md "Data flow"): authenticate, check the workspace,
+ * limit, validate each event, dedupe, append — and answer only once the append is durable.
+ * Every event refused after authentication is quarantined with its reason.
+ */
+export class IngestPipeline {
+  readonly #limiter: RateLimiter;
+  readonly #quota: QuotaCounter;
+
+  constructor(
+    private readonly store: Store,
+    private readonly auth: Authenticator,
+    private readonly workspaces: WorkspaceDirectory,
+    private readonly clock: Clock,
+    private readonly metrics: IngestMetrics,
+  ) {
+    this.#limiter = new RateLimiter(clock);
+    this.#quota = new QuotaCounter(store.events, clock);
+  }
+
+  async ingest(req: IngestRequest): Promise<IngestOutcome> {
+    const out: IngestOutcome = { error: null, results: [], rateLimit: null, key: null, workspace: null, dryRun: null };
+    const key = await authenticate(this.auth, req);
+    if (!key.ok) return this.#refuse(out, req, key.error);
+    out.key = key.value;
+    const ws = await resolveWorkspace(this.workspaces, key.value, req);
+    if (!ws.ok) return this.#refuse(out, req, ws.error);
+    out.workspace = ws.value.workspace;
+    const limited = applyRateLimit(this.#limiter, key.value, ws.value);
+    out.rateLimit = limited.state;
+    if (!limited.ok) return this.#refuse(out, req, limited.error);
+    return this.accept(ws.value, req, out);
+  }
+
+  /** Everything after authentication and rate limiting; replay enters here with a known workspace. */
+  async accept(ws: ResolvedWorkspace, req: IngestRequest, out: IngestOutcome = { error: null, results: [], rateLimit: null, key: null, workspace: ws.workspace, dryRun: null }): Promise<IngestOutcome> {
+    const receivedAt = this.clock.now();
+    const enabled = checkEnabled(ws);
+    if (!enabled.ok) return this.#refuseAndKeep(out, ws, req, enabled.error, receivedAt);
+    if (req.unreadable !== null) return this.#refuseAndKeep(out, ws, req, req.unreadable.error, receivedAt);
+    const size = checkBatchSize(req);
+    if (!size.ok) return this.#refuseAndKeep(out, ws, req, size.error, receivedAt);
+    this.metrics.batchSize(req.dialect, req.items.length);
+    const quota = await checkQuota(this.#quota, ws, req.items.length);
+    if (!quota.ok) return this.#refuseAndKeep(out, ws, req, quota.error, receivedAt);
+
+    const prepared: Prepared[] = [];
+    const rejected: EventResult[] = [];
+    req.items.forEach((item, index) => {
+      const draft = req.toDraft(item, {
+        now: receivedAt, settings: ws.settings, index,
+        at: req.batch ? `events[${index}].` : '',
+        idempotencyKeyHeader: req.batch ? null : req.idempotencyKeyHeader,
+      });
+      if (!draft.ok) {
+        rejected.push({ index, status: 'rejected', error: { ...draft.error, ...(req.batch ? { index } : {}) } });
+        return;
+      }
+      prepared.push(this.#prepare(draft.value, ws, req, receivedAt, index, item));
+    });
+
+    if (req.dryRun) {
+      out.dryRun = { wouldStore: prepared.map((p) => p.event) };
+      out.results = await this.#dryRunResults(prepared, rejected);
+      return out;
+    }
+
+    const rejections = rejected.map((r) => this.#rejection(ws, req, receivedAt, r.index, (r as { error: IngestError }).error, req.items[r.index]));
+    let outcomes;
+    try {
+      outcomes = await this.store.events.append({ items: prepared.map((p): AppendItem => ({ event: p.event, fingerprint: p.fingerprint })), rejections });
+    } catch (err) {
+      throw err instanceof ServiceError ? err : new ServiceError('store_unavailable', 'The store could not write this request; nothing was stored. Retry.', { cause: err });
+    }
+
+    const results: EventResult[] = [...rejected];
+    const conflicts: NewRejection[] = [];
+    let stored = 0;
+    let duplicates = 0;
+    outcomes.forEach((o, i) => {
+      const p = prepared[i]!;
+      if (o.status === 'conflict') {
+        const error = this.#conflict(o.event, p, req);
+        results.push({ index: p.index, status: 'rejected', error });
+        conflicts.push(this.#rejection(ws, req, receivedAt, p.index, error, p.raw));
+      } else {
+        results.push({ index: p.index, status: o.status, event: o.event });
+        if (o.status === 'stored') stored++;
+        else duplicates++;
+      }
+    });
+    if (conflicts.length > 0) await this.store.events.append({ items: [], rejections: conflicts });
+    results.sort((a, b) => a.index - b.index);
+    this.#quota.add(ws.workspace.id, stored);
+    this.metrics.accepted(req.dialect, stored);
+    if (duplicates > 0) this.metrics.duplicate(req.dialect, duplicates);
+    for (const r of results) if (r.status === 'rejected') this.metrics.rejected(req.dialect, r.error.code, 1);
+    out.results = results;
+    return out;
+  }
+
+  #prepare(d: EventDraft, ws: ResolvedWorkspace, req: IngestRequest, receivedAt: number, index: number, raw: unknown): Prepared {
+    const ipSource = d.context?.ip ?? req.clientIp;
+    const ip = ipSource === null || ipSource === undefined ? null : truncateIp(ipSource);
+    const context = { ...(d.context ?? {}) };
+    delete context.ip;
+    if (ip !== null) context.ip = ip;
+    if (context.userAgent === undefined && req.userAgent !== null && d.context !== null) context.userAgent = req.userAgent.slice(0, 512);
+    const event: CanonicalEvent = {
+      workspaceId: ws.workspace.id,
+      type: d.type,
+      name: d.name,
+      occurredAt: d.occurredAt,
+      receivedAt,
+      idempotencyKey: d.idempotencyKey,
+      visitorId: d.visitorId,
+      sessionId: d.sessionId,
+      userDomain: d.userDomain,
+      userId: d.userId,
+      optimization: d.optimization,
+      variation: d.variation,
+      value: d.value,
+      currency: d.currency,
+      properties: scrubProperties(d.properties),
+      userData: d.userData === null ? null : hashUserData(d.userData),
+      context: Object.keys(context).length === 0 ? null : context,
+      source: req.dialect,
+    };
+    return { index, event, timestampGiven: d.timestampGiven, fingerprint: d.idempotencyKey === null ? null : fingerprint(event, d.timestampGiven), raw };
+  }
+
+  #conflict(first: StoredEvent, p: Prepared, req: IngestRequest): IngestError {
+    const names = differingFields(first, p.event, p.timestampGiven).map((f) => req.fieldNames[f] ?? f);
+    const key = p.event.idempotencyKey ?? '';
+    const where = req.batch ? `events[${p.index}]: ` : '';
+    return ingestError('idempotency_conflict',
+      `${where}${req.idempotencyField} "${key.slice(0, 100)}" was already used for a different event; these fields differ: ${names.join(', ')}. Send a new ${req.idempotencyField} for a new event.`,
+      { fields: names, field: req.idempotencyField, ...(req.batch ? { index: p.index } : {}) });
+  }
+
+  async #dryRunResults(prepared: Prepared[], rejected: EventResult[]): Promise<EventResult[]> {
+    const results: EventResult[] = [...rejected];
+    for (const p of prepared) {
+      const first = p.event.idempotencyKey === null ? null : await this.store.events.findByIdempotencyKey(p.event.workspaceId, p.event.idempotencyKey);
+      results.push(first === null
+        ? { index: p.index, status: 'stored', event: { ...p.event, id: 0 } }
+        : { index: p.index, status: 'duplicate', event: first });
+    }
+    return results.sort((a, b) => a.index - b.index);
+  }
+
+  #rejection(ws: ResolvedWorkspace, req: IngestRequest, receivedAt: number, index: number | null, error: IngestError, raw: unknown): NewRejection {
+    let text = typeof raw === 'string' ? redactText(raw) : JSON.stringify(redactRaw(raw)) ?? 'null';
+    if (text.length > RAW_LIMIT) text = text.slice(0, RAW_LIMIT);
+    return {
+      workspaceId: ws.workspace.id, receivedAt, dialect: req.dialect, route: req.route, index,
+      code: error.code, message: error.message, field: error.field ?? null, raw: text,
+    };
+  }
+
+  #refuse(out: IngestOutcome, req: IngestRequest, error: IngestError): IngestOutcome {
+    this.metrics.rejected(req.dialect, error.code, Math.max(1, req.items.length));
+    out.error = error;
+    return out;
+  }
+
+  /** Refuses the whole request and keeps what was sent in the quarantine, durably, before answering. */
+  async #refuseAndKeep(out: IngestOutcome, ws: ResolvedWorkspace, req: IngestRequest, error: IngestError, receivedAt: number): Promise<IngestOutcome> {
+    this.#refuse(out, req, error);
+    if (req.dryRun) return out;
+    const raw = req.unreadable?.raw ?? (req.batch ? { events: req.items } : req.items[0]);
+    await this.store.events.append({ items: [], rejections: [this.#rejection(ws, req, receivedAt, null, error, raw)] });
+    return out;
+  }
+}
+
+export type { RateLimitState };

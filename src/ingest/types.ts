@@ -1,0 +1,92 @@
+import type { DialectName, FingerprintField, EventContext, EventType, IngestError, PropertyValue, Result, StoredEvent, UserDataField } from '../core/index.js';
+import type { WorkspaceSettings } from '../config/index.js';
+import type { ApiKeyRecord, Workspace } from '../store/index.js';
+
+/** What a dialect hands over for one event: canonical fields, PII still raw (the pipeline hashes it). */
+export interface EventDraft {
+  type: EventType;
+  name: string | null;
+  occurredAt: number;
+  /** False when the sender gave no time and occurredAt defaulted to now; such a time is not compared on retries. */
+  timestampGiven: boolean;
+  idempotencyKey: string | null;
+  visitorId: string | null;
+  sessionId: string | null;
+  userDomain: string | null;
+  userId: string | null;
+  optimization: string | null;
+  variation: string | null;
+  value: number | null;
+  currency: string | null;
+  properties: Record<string, PropertyValue> | null;
+  userData: Partial<Record<UserDataField, string>> | null;
+  context: EventContext | null;
+}
+
+/** What a dialect's mapping may read while it turns one raw event into a draft. */
+export interface ParseContext {
+  now: number;
+  settings: WorkspaceSettings;
+  /** Path prefix for field names in messages ("" for a single event, "events[3]." in a batch). */
+  at: string;
+  index: number;
+  /** The request's Idempotency-Key header, for single events. */
+  idempotencyKeyHeader: string | null;
+}
+
+/** A request as a dialect adapter has read it, before the pipeline judges it. */
+export interface IngestRequest {
+  dialect: DialectName;
+  /** The presented secret, wherever the dialect found it; null when none was sent. */
+  credential: string | null;
+  /** The workspace the request names in its path or body; null when it names none. */
+  workspaceRef: string | null;
+  /** The raw events, as parsed from the body. */
+  items: unknown[];
+  /** Whether the body was a batch (an `events` array) rather than a single event. */
+  batch: boolean;
+  maxBatch: number;
+  /** The dialect's mapping of one raw event. */
+  toDraft: (item: unknown, ctx: ParseContext) => Result<EventDraft>;
+  /** For replay: the path and params, never the credential. */
+  route: { url: string; params: Record<string, string> };
+  idempotencyKeyHeader: string | null;
+  dryRun: boolean;
+  /** The client address, used when an event names no ip of its own. Never stored whole. */
+  clientIp: string | null;
+  userAgent: string | null;
+  /** A body that could not even be read as events (bad JSON, wrong shape): the pipeline quarantines it once authenticated. */
+  unreadable: { error: IngestError; raw: string } | null;
+  /** The dialect's names for canonical fields, for messages (e.g. occurredAt → actionTimestamp). */
+  fieldNames: Partial<Record<FingerprintField, string>>;
+  /** The dialect's name for the idempotency key ("actionId", "properties.order_id"). */
+  idempotencyField: string;
+}
+
+export interface RateLimitState {
+  limit: number;
+  remaining: number;
+  /** Seconds until the bucket is full again. */
+  resetSeconds: number;
+  /** Set when the request was refused. */
+  retryAfterSeconds: number | null;
+}
+
+export type EventResult =
+  | { index: number; status: 'stored' | 'duplicate'; event: StoredEvent }
+  | { index: number; status: 'rejected'; error: IngestError };
+
+export interface DryRunReport {
+  /** The events as they would be stored (no ids). */
+  wouldStore: Omit<StoredEvent, 'id'>[];
+}
+
+export interface IngestOutcome {
+  /** Set when the whole request was refused; `results` is then empty. */
+  error: IngestError | null;
+  results: EventResult[];
+  rateLimit: RateLimitState | null;
+  key: ApiKeyRecord | null;
+  workspace: Workspace | null;
+  dryRun: DryRunReport | null;
+}

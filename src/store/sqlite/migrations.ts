@@ -1,0 +1,80 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Versioned schema. Never edit a shipped migration: add the next one.
+ *
+ * The events table has a single secondary index, (workspace_id, id): ids grow, so each insert
+ * lands at the end of its workspace's range and the index stays cheap, while a random one such
+ * as (visitor_id, occurred_at) would cut the append rate several times (measured in
+ * bench/store-append.ts). Attribution reads a workspace's events in id order through it and
+ * builds its own per-visitor structures in memory.
+ */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE workspaces (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, settings TEXT NOT NULL, created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL REFERENCES workspaces(id), name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('server', 'browser')), prefix TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
+        rate_limit_per_minute INTEGER, created_at INTEGER NOT NULL, revoked_at INTEGER
+      );
+      CREATE INDEX api_keys_workspace ON api_keys(workspace_id);
+      CREATE TABLE goals (
+        id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL REFERENCES workspaces(id), name TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE goal_names (
+        goal_id INTEGER NOT NULL REFERENCES goals(id), workspace_id TEXT NOT NULL, api_name TEXT NOT NULL,
+        valid_from INTEGER NOT NULL, valid_to INTEGER, PRIMARY KEY (goal_id, valid_from)
+      );
+      CREATE INDEX goal_names_name ON goal_names(workspace_id, api_name);
+      CREATE TABLE optimizations (
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id), key TEXT NOT NULL, name TEXT NOT NULL,
+        variations TEXT NOT NULL, goals TEXT NOT NULL, primary_goal TEXT NOT NULL, control TEXT NOT NULL,
+        status TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+        PRIMARY KEY (workspace_id, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, type TEXT NOT NULL, name TEXT,
+        occurred_at INTEGER NOT NULL, received_at INTEGER NOT NULL, idempotency_key TEXT,
+        visitor_id TEXT, session_id TEXT, user_domain TEXT, user_id TEXT, optimization TEXT, variation TEXT,
+        value REAL, currency TEXT, properties TEXT, user_data TEXT, context TEXT, source TEXT NOT NULL
+      );
+      CREATE INDEX events_workspace ON events(workspace_id, id);
+      CREATE TABLE idempotency (
+        workspace_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, event_id INTEGER NOT NULL,
+        PRIMARY KEY (workspace_id, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE usage (
+        workspace_id TEXT NOT NULL, month TEXT NOT NULL, events INTEGER NOT NULL, PRIMARY KEY (workspace_id, month)
+      ) WITHOUT ROWID;
+      CREATE TABLE rejections (
+        id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, received_at INTEGER NOT NULL, dialect TEXT NOT NULL,
+        route TEXT NOT NULL, idx INTEGER, code TEXT NOT NULL, message TEXT NOT NULL, field TEXT, raw TEXT NOT NULL,
+        replayed_at INTEGER, replayed_event_id INTEGER
+      );
+      CREATE INDEX rejections_workspace ON rejections(workspace_id, id);
+    `,
+  },
+];
+
+/** Applies the migrations the database has not seen yet, each in its own transaction. */
+export function migrate(db: Database.Database, now: number): number[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  const done: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now);
+    }).immediate();
+    done.push(m.version);
+  }
+  return done;
+}

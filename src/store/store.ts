@@ -1,0 +1,86 @@
+import type { StoredEvent } from '../core/index.js';
+import type { WorkspaceSettingsInput } from '../config/index.js';
+import type {
+  ApiKeyRecord, AppendItem, AppendOutcome, EventQuery, Goal, NewRejection, Optimization,
+  OptimizationStatus, Rejection, Workspace,
+} from './types.js';
+
+export interface WorkspaceStore {
+  create(ws: Workspace): Promise<Workspace>;
+  get(id: string): Promise<Workspace | null>;
+  list(): Promise<Workspace[]>;
+  updateSettings(id: string, settings: WorkspaceSettingsInput, name?: string): Promise<Workspace | null>;
+}
+
+export interface KeyStore {
+  create(key: ApiKeyRecord): Promise<ApiKeyRecord>;
+  findByHash(hash: string): Promise<ApiKeyRecord | null>;
+  list(workspaceId: string): Promise<ApiKeyRecord[]>;
+  /** Marks the key revoked; null when no such key in that workspace. */
+  revoke(workspaceId: string, id: string, at: number): Promise<ApiKeyRecord | null>;
+}
+
+export interface GoalStore {
+  create(workspaceId: string, apiName: string, name: string, at: number): Promise<Goal>;
+  /** Closes the current name's interval at `at` and opens `apiName`'s. */
+  rename(workspaceId: string, id: number, apiName: string, at: number): Promise<Goal | null>;
+  get(workspaceId: string, id: number): Promise<Goal | null>;
+  list(workspaceId: string): Promise<Goal[]>;
+}
+
+export interface OptimizationStore {
+  create(o: Optimization): Promise<Optimization>;
+  get(workspaceId: string, key: string): Promise<Optimization | null>;
+  list(workspaceId: string): Promise<Optimization[]>;
+  setStatus(workspaceId: string, key: string, status: OptimizationStatus, at: number): Promise<Optimization | null>;
+}
+
+/** The write side of ingestion: everything in one call becomes durable together, or not at all. */
+export interface AppendBatch {
+  items: AppendItem[];
+  rejections: NewRejection[];
+}
+
+export interface EventStore {
+  /**
+   * Appends events and rejections durably. Resolves only after the commit that holds them is on
+   * disk; rejects (ServiceError store_unavailable) when it could not be made durable.
+   * Events with an idempotency key already seen come back `duplicate` (same fingerprint) or
+   * `conflict` (another fingerprint), with the first event, and are not stored again.
+   */
+  append(batch: AppendBatch): Promise<AppendOutcome[]>;
+  get(workspaceId: string, id: number): Promise<StoredEvent | null>;
+  findByIdempotencyKey(workspaceId: string, key: string): Promise<StoredEvent | null>;
+  /** Newest first. */
+  list(workspaceId: string, query: EventQuery): Promise<StoredEvent[]>;
+  /** Events accepted in the UTC calendar month that holds `at`. */
+  monthlyCount(workspaceId: string, at: number): Promise<number>;
+}
+
+export interface RejectionStore {
+  /** Newest first. */
+  list(workspaceId: string, query: { before?: number; limit: number; pending?: boolean }): Promise<Rejection[]>;
+  get(workspaceId: string, ids: number[]): Promise<Rejection[]>;
+  markReplayed(workspaceId: string, id: number, at: number, eventId: number | null): Promise<void>;
+}
+
+export interface MetaStore {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<void>;
+}
+
+/** Everything closeloop keeps. One interface, one driver per engine, one contract suite. */
+export interface Store {
+  readonly engine: 'sqlite' | 'postgres';
+  readonly workspaces: WorkspaceStore;
+  readonly keys: KeyStore;
+  readonly goals: GoalStore;
+  readonly optimizations: OptimizationStore;
+  readonly events: EventStore;
+  readonly rejections: RejectionStore;
+  readonly meta: MetaStore;
+  /** True when the store answers; used by /readyz. */
+  ping(): Promise<boolean>;
+  /** Writes everything already accepted, then closes. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,103 @@
+import type { CanonicalEvent, DialectName, EventType, StoredEvent } from '../core/index.js';
+import type { WorkspaceSettingsInput } from '../config/index.js';
+
+export interface Workspace {
+  id: string;
+  name: string;
+  /** Only the settings that were set; see effectiveSettings() for the values in force. */
+  settings: WorkspaceSettingsInput;
+  createdAt: number;
+}
+
+export type KeyKind = 'server' | 'browser';
+
+export interface ApiKeyRecord {
+  id: string;
+  workspaceId: string;
+  name: string;
+  kind: KeyKind;
+  /** The first characters of the key, safe to show ("cl_sk_Ab3x…"). */
+  prefix: string;
+  /** SHA-256 of the whole key, hex. The key itself is never stored. */
+  hash: string;
+  rateLimitPerMinute: number | null;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface GoalName {
+  apiName: string;
+  validFrom: number;
+  /** null while the name is current. */
+  validTo: number | null;
+}
+
+export interface Goal {
+  id: number;
+  workspaceId: string;
+  name: string;
+  createdAt: number;
+  /** Oldest first; the last one is the current name. */
+  history: GoalName[];
+}
+
+export type OptimizationStatus = 'running' | 'paused' | 'ended';
+
+export interface Variation {
+  key: string;
+  name: string;
+  weight: number;
+}
+
+export interface Optimization {
+  workspaceId: string;
+  key: string;
+  name: string;
+  variations: Variation[];
+  goals: string[];
+  primaryGoal: string;
+  control: string;
+  status: OptimizationStatus;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** An event (or a whole body) the pipeline refused, kept so it can be inspected and replayed. */
+export interface Rejection {
+  id: number;
+  workspaceId: string;
+  receivedAt: number;
+  dialect: DialectName;
+  /** Path parameters and query the request came with, needed to replay it (never the key). */
+  route: { url: string; params: Record<string, string> };
+  /** Index in the batch, or null when the whole body was refused. */
+  index: number | null;
+  code: string;
+  message: string;
+  field: string | null;
+  /** The event as sent, with PII fields replaced by their hashes. */
+  raw: string;
+  replayedAt: number | null;
+  replayedEventId: number | null;
+}
+export type NewRejection = Omit<Rejection, 'id' | 'replayedAt' | 'replayedEventId'>;
+
+/** An event to append, with what the idempotency check needs. */
+export interface AppendItem {
+  event: CanonicalEvent;
+  /** Hash of the event's content fields; compared when its idempotency key was seen before. */
+  fingerprint: string | null;
+}
+
+export type AppendOutcome =
+  | { status: 'stored'; event: StoredEvent }
+  | { status: 'duplicate'; event: StoredEvent }
+  | { status: 'conflict'; event: StoredEvent };
+
+export interface EventQuery {
+  type?: EventType;
+  name?: string;
+  /** Cursor: only events with a smaller id. */
+  before?: number;
+  limit: number;
+}
