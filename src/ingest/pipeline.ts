@@ -71,7 +71,7 @@ export class IngestPipeline {
     const rejected: EventResult[] = [];
     req.items.forEach((item, index) => {
       const draft = req.toDraft(item, {
-        now: receivedAt, settings: ws.settings, index,
+        now: receivedAt, settings: ws.settings, explicitSettings: ws.workspace.settings, index,
         at: req.batch ? `events[${index}].` : '',
         idempotencyKeyHeader: req.batch ? null : req.idempotencyKeyHeader,
       });
@@ -88,7 +88,7 @@ export class IngestPipeline {
       return out;
     }
 
-    const rejections = rejected.map((r) => this.#rejection(ws, req, receivedAt, r.index, (r as { error: IngestError }).error, req.items[r.index]));
+    const rejections = !req.quarantine ? [] : rejected.map((r) => this.#rejection(ws, req, receivedAt, r.index, (r as { error: IngestError }).error, req.items[r.index]));
     let outcomes;
     try {
       outcomes = await this.store.events.append({ items: prepared.map((p): AppendItem => ({ event: p.event, fingerprint: p.fingerprint })), rejections });
@@ -112,7 +112,7 @@ export class IngestPipeline {
         else duplicates++;
       }
     });
-    if (conflicts.length > 0) await this.store.events.append({ items: [], rejections: conflicts });
+    if (conflicts.length > 0 && req.quarantine) await this.store.events.append({ items: [], rejections: conflicts });
     results.sort((a, b) => a.index - b.index);
     this.#quota.add(ws.workspace.id, stored);
     this.metrics.accepted(req.dialect, stored);
@@ -190,7 +190,7 @@ export class IngestPipeline {
   /** Refuses the whole request and keeps what was sent in the quarantine, durably, before answering. */
   async #refuseAndKeep(out: IngestOutcome, ws: ResolvedWorkspace, req: IngestRequest, error: IngestError, receivedAt: number): Promise<IngestOutcome> {
     this.#refuse(out, req, error);
-    if (req.dryRun) return out;
+    if (req.dryRun || !req.quarantine) return out;
     const raw = req.unreadable?.raw ?? (req.batch ? { events: req.items } : req.items[0]);
     await this.store.events.append({ items: [], rejections: [this.#rejection(ws, req, receivedAt, null, error, raw)] });
     return out;

@@ -1,5 +1,5 @@
 import type { DialectName, FingerprintField, EventContext, EventType, IngestError, PropertyValue, Result, StoredEvent, UserDataField } from '../core/index.js';
-import type { WorkspaceSettings } from '../config/index.js';
+import type { WorkspaceSettings, WorkspaceSettingsInput } from '../config/index.js';
 import type { ApiKeyRecord, Workspace } from '../store/index.js';
 
 /** What a dialect hands over for one event: canonical fields, PII still raw (the pipeline hashes it). */
@@ -27,6 +27,8 @@ export interface EventDraft {
 export interface ParseContext {
   now: number;
   settings: WorkspaceSettings;
+  /** Only the settings the workspace set explicitly (a dialect may have its own default otherwise). */
+  explicitSettings: WorkspaceSettingsInput;
   /** Path prefix for field names in messages ("" for a single event, "events[3]." in a batch). */
   at: string;
   index: number;
@@ -52,6 +54,8 @@ export interface IngestRequest {
   route: { url: string; params: Record<string, string> };
   idempotencyKeyHeader: string | null;
   dryRun: boolean;
+  /** False on replay: an event that fails again keeps its original quarantine entry instead of a new one. */
+  quarantine: boolean;
   /** The client address, used when an event names no ip of its own. Never stored whole. */
   clientIp: string | null;
   userAgent: string | null;

@@ -54,8 +54,9 @@ export interface Optimization {
   key: string;
   name: string;
   variations: Variation[];
-  goals: string[];
-  primaryGoal: string;
+  /** Goal ids, not names: a goal keeps its place in an optimization when it is renamed. */
+  goalIds: number[];
+  primaryGoalId: number;
   control: string;
   status: OptimizationStatus;
   createdAt: number;

@@ -35,7 +35,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX goal_names_name ON goal_names(workspace_id, api_name);
       CREATE TABLE optimizations (
         workspace_id TEXT NOT NULL REFERENCES workspaces(id), key TEXT NOT NULL, name TEXT NOT NULL,
-        variations TEXT NOT NULL, goals TEXT NOT NULL, primary_goal TEXT NOT NULL, control TEXT NOT NULL,
+        variations TEXT NOT NULL, goals TEXT NOT NULL, primary_goal INTEGER NOT NULL, control TEXT NOT NULL,
         status TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
         PRIMARY KEY (workspace_id, key)
       ) WITHOUT ROWID;

@@ -9,7 +9,7 @@ interface Row {
 
 const fromRow = (r: Row): Optimization => ({
   workspaceId: r.workspace_id, key: r.key, name: r.name, variations: JSON.parse(r.variations) as Variation[],
-  goals: JSON.parse(r.goals) as string[], primaryGoal: r.primary_goal, control: r.control,
+  goalIds: JSON.parse(r.goals) as number[], primaryGoalId: Number(r.primary_goal), control: r.control,
   status: r.status as OptimizationStatus, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
@@ -18,8 +18,8 @@ export class SqliteOptimizationStore implements OptimizationStore {
 
   async create(o: Optimization): Promise<Optimization> {
     this.db.prepare(`INSERT INTO optimizations (workspace_id, key, name, variations, goals, primary_goal, control, status, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(o.workspaceId, o.key, o.name, JSON.stringify(o.variations), JSON.stringify(o.goals),
-      o.primaryGoal, o.control, o.status, o.createdAt, o.updatedAt);
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(o.workspaceId, o.key, o.name, JSON.stringify(o.variations), JSON.stringify(o.goalIds),
+      o.primaryGoalId, o.control, o.status, o.createdAt, o.updatedAt);
     return o;
   }
 

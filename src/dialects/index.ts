@@ -1,0 +1,3 @@
+export { DIALECTS, dialectByName } from './registry.js';
+export type { Dialect, DialectRoute, HttpAnswer, HttpInput } from './types.js';
+export { eventIdOf } from './convultra/index.js';

@@ -1,0 +1,2 @@
+export { checker, jsonPath } from './check.js';
+export { isRecord, scalarProperties } from './values.js';

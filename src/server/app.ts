@@ -1,0 +1,90 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { AdminService } from '../admin/index.js';
+import { Authenticator } from '../auth/index.js';
+import type { Config } from '../config/index.js';
+import type { Clock } from '../core/index.js';
+import { IngestPipeline, WorkspaceDirectory } from '../ingest/index.js';
+import type { Store } from '../store/index.js';
+import { registerAdminRoutes } from './admin-routes.js';
+import { installBodyParser } from './body-parser.js';
+import { installErrorHandler } from './errors.js';
+import { dialectOfRequest, registerIngestRoutes } from './ingest-routes.js';
+import type { Metrics } from './metrics.js';
+import { registerOpsRoutes } from './ops-routes.js';
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  store: Store;
+  clock: Clock;
+  metrics: Metrics;
+  adminTokenHash: string;
+}
+
+export interface App {
+  fastify: FastifyInstance;
+  admin: AdminService;
+  pipeline: IngestPipeline;
+  /** Stop admitting new work (readyz turns 503) before close. */
+  drain(): void;
+}
+
+/** Query strings and headers that must never reach a log line. */
+const redactUrl = (url: string): string => url.replace(/([?&]api_key=)[^&]*/gi, '$1[redacted]');
+
+/** Assembles the HTTP service. It does not listen: tests inject requests, `serve` listens. */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config, store, clock, metrics } = deps;
+  const fastify = Fastify({
+    bodyLimit: config.maxBodyBytes,
+    // One line per request would cost more than the request itself at ingest rates; errors are logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 72_000,
+    trustProxy: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    logger: config.logLevel === 'silent' ? false : {
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: '[redacted]' },
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }),
+      },
+    },
+  });
+
+  const auth = new Authenticator(store.keys, clock);
+  const workspaces = new WorkspaceDirectory(store.workspaces, clock);
+  const pipeline = new IngestPipeline(store, auth, workspaces, clock, metrics);
+  const admin = new AdminService(store, clock, { workspaceChanged: (id) => workspaces.invalidate(id), keyChanged: (hash) => auth.evict(hash) });
+  let draining = false;
+
+  installBodyParser(fastify);
+  installErrorHandler(fastify, dialectOfRequest);
+  fastify.addHook('onResponse', async (req, reply) => {
+    metrics.requests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
+
+  await fastify.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'closeloop', version: '0.1.0', description: 'Server-side conversion tracking and attribution. Four ingestion dialects on one event model, and the admin API.' },
+      components: {
+        securitySchemes: {
+          serverKey: { type: 'http', scheme: 'bearer', description: 'A server key, cl_sk_… (Optimize dialect: Authorization: ApiKey cl_sk_…).' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'The admin token.' },
+        },
+      },
+    },
+  });
+  await fastify.register(swaggerUi, { routePrefix: '/docs' });
+
+  registerOpsRoutes(fastify, store, metrics, () => draining);
+  registerIngestRoutes(fastify, pipeline);
+  registerAdminRoutes(fastify, { store, admin, pipeline, workspaces, clock, adminTokenHash: deps.adminTokenHash });
+  fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());
+
+  return { fastify, admin, pipeline, drain: () => { draining = true; } };
+}

@@ -1,0 +1,50 @@
+import { ensureAdminToken } from '../admin/index.js';
+import type { Config } from '../config/index.js';
+import { ManualClock, systemClock, type Clock } from '../core/index.js';
+import { openStore, type Store } from '../store/index.js';
+import { buildApp, type App } from './app.js';
+import { Metrics } from './metrics.js';
+
+export { buildApp, type App, type AppDeps } from './app.js';
+export { Metrics } from './metrics.js';
+export { nestingDepth, readJson, UnreadableBody } from './body-parser.js';
+
+export interface RunningServer {
+  app: App;
+  store: Store;
+  url: string;
+  port: number;
+  /** The admin token, when this start generated it (first start without CLOSELOOP_ADMIN_TOKEN). */
+  generatedAdminToken: string | null;
+  /** Stops accepting, answers what is in flight, writes every accepted event, closes the store. */
+  close(): Promise<void>;
+}
+
+/** The clock the configuration asks for. */
+export function clockFor(config: Pick<Config, 'fixedNow'>): Clock {
+  return config.fixedNow === null ? systemClock : new ManualClock(config.fixedNow);
+}
+
+/** Opens the store and listens. */
+export async function startServer(config: Readonly<Config>, clock: Clock = clockFor(config)): Promise<RunningServer> {
+  const metrics = new Metrics();
+  const store = await openStore(config, clock, (rows, ms) => metrics.commit(rows, ms));
+  const token = await ensureAdminToken(store, config.adminToken);
+  const app = await buildApp({ config, store, clock, metrics, adminTokenHash: token.hash });
+  await app.fastify.listen({ host: config.host, port: config.port });
+  const address = app.fastify.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | null = null;
+  return {
+    app, store, port, url: `http://${host}:${port}`, generatedAdminToken: token.generated,
+    close: () => {
+      closing ??= (async () => {
+        app.drain();
+        await app.fastify.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DIALECTS, type Dialect, type DialectRoute, type HttpInput } from '../dialects/index.js';
+import type { IngestOutcome, IngestPipeline } from '../ingest/index.js';
+import { UnreadableBody } from './body-parser.js';
+
+/** Lets Fastify document a body without validating it: the dialect validates each event itself. */
+const documentOnly = () => (data: unknown) => ({ value: data });
+
+function httpInput(req: FastifyRequest): HttpInput {
+  const raw = req.body;
+  const unreadable = raw instanceof UnreadableBody ? raw : null;
+  return {
+    params: req.params as Record<string, string>,
+    query: req.query as Record<string, string | undefined>,
+    headers: req.headers,
+    body: unreadable === null ? raw : undefined,
+    bodyError: unreadable === null ? null : { error: unreadable.error, raw: unreadable.raw },
+    ip: req.ip,
+  };
+}
+
+function rateLimitHeaders(reply: FastifyReply, outcome: IngestOutcome): void {
+  const rl = outcome.rateLimit;
+  if (rl === null) return;
+  void reply.header('RateLimit-Limit', String(rl.limit));
+  void reply.header('RateLimit-Remaining', String(rl.remaining));
+  void reply.header('RateLimit-Reset', String(rl.resetSeconds));
+  if (rl.retryAfterSeconds !== null) void reply.header('Retry-After', String(rl.retryAfterSeconds));
+}
+
+function register(app: FastifyInstance, pipeline: IngestPipeline, dialect: Dialect, route: DialectRoute): void {
+  app.post(route.url, {
+    config: { ingest: true, relaxedJson: route.relaxedJson === true, dialect: dialect.name },
+    validatorCompiler: documentOnly,
+    schema: {
+      tags: [dialect.name],
+      summary: route.summary,
+      description: dialect.description,
+      body: route.body,
+      querystring: { type: 'object', properties: { dryRun: { type: 'string', enum: ['true', 'false'], description: 'Validate and answer without storing anything.' } } },
+      response: { 200: route.response },
+    },
+  }, async (req, reply) => {
+    const input = httpInput(req);
+    const request = { ...route.read(input), dryRun: (req.query as { dryRun?: string }).dryRun === 'true', quarantine: true, clientIp: null, userAgent: null };
+    const outcome = await pipeline.ingest(request);
+    const answer = route.respond(outcome, input);
+    rateLimitHeaders(reply, outcome);
+    return reply.code(answer.status as 200).headers(answer.headers ?? {}).send(answer.body);
+  });
+}
+
+/** Mounts every dialect's endpoints. */
+export function registerIngestRoutes(app: FastifyInstance, pipeline: IngestPipeline): void {
+  for (const dialect of DIALECTS) for (const route of dialect.routes) register(app, pipeline, dialect, route);
+}
+
+export function dialectOfRequest(req: FastifyRequest): Dialect | undefined {
+  const name = (req.routeOptions.config as { dialect?: string } | undefined)?.dialect;
+  return name === undefined ? undefined : DIALECTS.find((d) => d.name === name);
+}
