@@ -21,7 +21,7 @@ export interface Config {
   quarantineMaxPerWorkspace: number;
   /** Requests beyond this many waiting for a commit are answered 503 rather than queued. */
   maxPendingCommits: number;
-  /** Fixed instant for the clock (epoch ms), for demos and reproducible tests; null: the system clock. */
+  /** Instant the clock starts at (epoch ms; it then runs normally), for demos and tests; null: the system clock. */
   fixedNow: number | null;
 }
 

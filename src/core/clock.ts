@@ -22,3 +22,14 @@ export class ManualClock implements Clock {
     this.#now += ms;
   }
 }
+
+/** The system clock shifted so that it read `start` when created: time still passes, from another instant. */
+export class ShiftedClock implements Clock {
+  readonly #offset: number;
+  constructor(start: number, private readonly base: Clock = systemClock) {
+    this.#offset = start - base.now();
+  }
+  now(): number {
+    return this.base.now() + this.#offset;
+  }
+}

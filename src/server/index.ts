@@ -1,6 +1,6 @@
 import { ensureAdminToken } from '../admin/index.js';
 import type { Config } from '../config/index.js';
-import { ManualClock, systemClock, type Clock } from '../core/index.js';
+import { ShiftedClock, systemClock, type Clock } from '../core/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { buildApp, type App } from './app.js';
 import { Metrics } from './metrics.js';
@@ -20,9 +20,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The clock the configuration asks for. */
+/** The clock the configuration asks for: the system's, or one started at CLOSELOOP_NOW that then runs normally. */
 export function clockFor(config: Pick<Config, 'fixedNow'>): Clock {
-  return config.fixedNow === null ? systemClock : new ManualClock(config.fixedNow);
+  return config.fixedNow === null ? systemClock : new ShiftedClock(config.fixedNow);
 }
 
 /** Opens the store and listens. */

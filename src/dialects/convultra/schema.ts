@@ -37,6 +37,7 @@ export const ConvultraResponseSchema = Type.Object({
   success: Type.Boolean(),
   event_id: Type.Optional(Type.String({ description: 'evt_<ms>_<suffix>' })),
   event_ids: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Null()]))),
-  results: Type.Optional(Type.Array(Type.Object({ index: Type.Integer(), success: Type.Boolean(), event_id: Type.Optional(Type.String()), duplicate: Type.Optional(Type.Boolean()), error: Type.Optional(Type.String()) }))),
+  results: Type.Optional(Type.Array(Type.Object({ index: Type.Integer(), success: Type.Boolean(), event_id: Type.Optional(Type.String()), duplicate: Type.Optional(Type.Boolean()), error: Type.Optional(Type.String()), code: Type.Optional(Type.String()) }))),
   error: Type.Optional(Type.String()),
+  dryRun: Type.Optional(Type.Unknown({ description: 'With ?dryRun=true: what would be stored; nothing was.' })),
 });

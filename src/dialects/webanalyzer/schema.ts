@@ -28,4 +28,5 @@ export const WebAnalyzerResponseSchema = Type.Object({
   rejected: Type.Optional(Type.Array(Type.Object({ index: Type.Integer(), error: Type.String(), message: Type.String() }))),
   error: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
+  dryRun: Type.Optional(Type.Unknown({ description: 'With ?dryRun=true: what would be stored; nothing was.' })),
 });
