@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { HashedUserData, PropertyValue, UserDataField } from '../core/index.js';
 
-const HEX64 = /^[a-f0-9]{64}$/;
+const HEX64 = /^[a-fA-F0-9]{64}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -10,16 +10,26 @@ const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').dig
  * Normalisation per field, as Meta's Conversions API and Google's Enhanced Conversions specify,
  * so that hashes match the ones ad platforms compute.
  */
+const name = (v: string): string => v.normalize('NFC').trim().toLowerCase().replace(/[\p{P}\p{S}]/gu, '').replace(/\s+/g, ' ');
+
+/**
+ * Normalisation per field, as Meta's Conversions API customer-information parameters specify
+ * (lower case, no punctuation, UTF-8 in NFC; phone as E.164 digits; US ZIP+4 cut to 5 digits),
+ * so that hashes match the ones ad platforms compute.
+ */
 const NORMALISE: Record<UserDataField, (v: string) => string> = {
-  email: (v) => v.trim().toLowerCase(),
+  email: (v) => v.normalize('NFC').trim().toLowerCase(),
   // E.164 digits without "+", as Meta hashes them: "+1 (650) 555-1212" → "16505551212".
   phone: (v) => v.replace(/\D/g, '').replace(/^0+/, ''),
-  firstName: (v) => v.trim().toLowerCase(),
-  lastName: (v) => v.trim().toLowerCase(),
-  city: (v) => v.toLowerCase().replace(/[\s\p{P}]/gu, ''),
-  state: (v) => v.trim().toLowerCase(),
-  postalCode: (v) => v.trim().toLowerCase().replace(/\s/g, ''),
-  country: (v) => v.trim().toLowerCase(),
+  firstName: name,
+  lastName: name,
+  city: (v) => name(v).replace(/\s/g, ''),
+  state: (v) => name(v).replace(/\s/g, ''),
+  postalCode: (v) => {
+    const compact = v.normalize('NFC').trim().toLowerCase().replace(/[\s-]/g, '');
+    return /^\d{9}$/.test(compact) && /^\d{5}-?\d{4}$/.test(v.trim()) ? compact.slice(0, 5) : compact;
+  },
+  country: (v) => v.normalize('NFC').trim().toLowerCase(),
 };
 
 export function normalisePii(field: UserDataField, value: string): string {
@@ -29,7 +39,7 @@ export function normalisePii(field: UserDataField, value: string): string {
 /** SHA-256 of the normalised value; a value that already is a SHA-256 digest is kept as sent. */
 export function hashPii(field: UserDataField, value: string): string {
   const v = value.trim();
-  if (HEX64.test(v)) return v;
+  if (HEX64.test(v)) return v.toLowerCase();
   return sha256(normalisePii(field, v));
 }
 

@@ -84,11 +84,11 @@ export class IngestPipeline {
 
     if (req.dryRun) {
       out.dryRun = { wouldStore: prepared.map((p) => p.event) };
-      out.results = await this.#dryRunResults(prepared, rejected);
+      out.results = await this.#dryRunResults(prepared, rejected, req);
       return out;
     }
 
-    const rejections = !req.quarantine ? [] : rejected.map((r) => this.#rejection(ws, req, receivedAt, r.index, (r as { error: IngestError }).error, req.items[r.index]));
+    const rejections = !req.quarantine ? [] : rejected.map((r) => this.#rejection(ws, req, receivedAt, req.batch ? r.index : null, (r as { error: IngestError }).error, req.items[r.index]));
     let outcomes;
     try {
       outcomes = await this.store.events.append({ items: prepared.map((p): AppendItem => ({ event: p.event, fingerprint: p.fingerprint })), rejections });
@@ -102,13 +102,14 @@ export class IngestPipeline {
     let duplicates = 0;
     outcomes.forEach((o, i) => {
       const p = prepared[i]!;
-      if (o.status === 'conflict') {
+      if (o.status === 'conflict' && this.#differs(o.event, p)) {
         const error = this.#conflict(o.event, p, req);
         results.push({ index: p.index, status: 'rejected', error });
-        conflicts.push(this.#rejection(ws, req, receivedAt, p.index, error, p.raw));
+        conflicts.push(this.#rejection(ws, req, receivedAt, req.batch ? p.index : null, error, p.raw));
       } else {
-        results.push({ index: p.index, status: o.status, event: o.event });
-        if (o.status === 'stored') stored++;
+        const status = o.status === 'conflict' ? 'duplicate' : o.status;
+        results.push({ index: p.index, status, event: o.event });
+        if (status === 'stored') stored++;
         else duplicates++;
       }
     });
@@ -161,13 +162,25 @@ export class IngestPipeline {
       { fields: names, field: req.idempotencyField, ...(req.batch ? { index: p.index } : {}) });
   }
 
-  async #dryRunResults(prepared: Prepared[], rejected: EventResult[]): Promise<EventResult[]> {
+  /**
+   * Whether a retry differs from the first event with its key. The store compares fingerprints,
+   * which differ too when only the retry left out its time; such a time is not compared
+   * (EventDraft.timestampGiven), so that retry is a duplicate, not a conflict naming no field.
+   */
+  #differs(first: StoredEvent, p: Prepared): boolean {
+    return differingFields(first, p.event, p.timestampGiven).length > 0;
+  }
+
+  async #dryRunResults(prepared: Prepared[], rejected: EventResult[], req: IngestRequest): Promise<EventResult[]> {
     const results: EventResult[] = [...rejected];
     for (const p of prepared) {
       const first = p.event.idempotencyKey === null ? null : await this.store.events.findByIdempotencyKey(p.event.workspaceId, p.event.idempotencyKey);
+      // Answered as the real request would be: a reused key with other content is a conflict.
       results.push(first === null
         ? { index: p.index, status: 'stored', event: { ...p.event, id: 0 } }
-        : { index: p.index, status: 'duplicate', event: first });
+        : this.#differs(first, p)
+          ? { index: p.index, status: 'rejected', error: this.#conflict(first, p, req) }
+          : { index: p.index, status: 'duplicate', event: first });
     }
     return results.sort((a, b) => a.index - b.index);
   }

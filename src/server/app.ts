@@ -62,9 +62,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   let draining = false;
 
   installBodyParser(fastify);
-  installErrorHandler(fastify, dialectOfRequest);
+  installErrorHandler(fastify, dialectOfRequest, config.maxBodyBytes);
   fastify.addHook('onResponse', async (req, reply) => {
     metrics.requests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
+  // Once draining, a request still in flight closes its connection after the answer: a client's
+  // kept-alive connection would otherwise hold shutdown open for keepAliveTimeout (72 s).
+  fastify.addHook('onSend', (_req, reply, payload, done) => {
+    if (draining) void reply.header('Connection', 'close');
+    done(null, payload);
   });
 
   await fastify.register(swagger, {

@@ -60,7 +60,8 @@ export function readJson(buf: Buffer, relaxed: boolean): unknown {
     return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (/prototype|constructor/i.test(message) && !(err instanceof SyntaxError)) {
+    // secure-json-parse reports a forbidden key as a SyntaxError with this message.
+    if (message.startsWith('Object contains forbidden prototype property') || (/prototype|constructor/i.test(message) && !(err instanceof SyntaxError))) {
       return new UnreadableBody(ingestError('forbidden_key', 'The body uses "__proto__" or "constructor.prototype" as a key, which is not allowed.'), text);
     }
     if (relaxed) {

@@ -11,12 +11,12 @@ export function adminError(e: IngestError): { status: number; body: unknown } {
 }
 
 /** Translates whatever was thrown into a catalog error. */
-export function toIngestError(err: FastifyError & { cl?: IngestError }): IngestError {
+export function toIngestError(err: FastifyError & { cl?: IngestError }, maxBodyBytes = 1_048_576): IngestError {
   if (err.cl !== undefined) return err.cl;
   if (err instanceof ServiceError) return ingestError(err.code, err.message);
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return ingestError('body_too_large', 'The request body is larger than the 1 MB limit (maxBodyBytes); send fewer events per request.');
+      return ingestError('body_too_large', `The request body is larger than the ${maxBodyBytes >= 1_048_576 && maxBodyBytes % 1_048_576 === 0 ? `${maxBodyBytes / 1_048_576} MB` : `${maxBodyBytes} byte`} limit (maxBodyBytes); send fewer events per request.`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return ingestError('unsupported_media_type', 'Send the body as JSON with Content-Type: application/json.');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -42,9 +42,9 @@ export function toIngestError(err: FastifyError & { cl?: IngestError }): IngestE
 }
 
 /** One error handler: dialect routes answer in their dialect's shape, everything else in the admin shape. */
-export function installErrorHandler(app: FastifyInstance, dialectOf: (req: FastifyRequest) => Dialect | undefined): void {
+export function installErrorHandler(app: FastifyInstance, dialectOf: (req: FastifyRequest) => Dialect | undefined, maxBodyBytes: number): void {
   app.setErrorHandler((err: FastifyError & { cl?: IngestError }, req: FastifyRequest, reply: FastifyReply) => {
-    const e = toIngestError(err);
+    const e = toIngestError(err, maxBodyBytes);
     if (e.code === 'internal_error') req.log.error({ err }, 'unhandled error');
     else if (e.code === 'store_unavailable') req.log.warn({ err: err.cause ?? err }, 'store unavailable');
     const dialect = dialectOf(req);

@@ -71,7 +71,7 @@ export const native: Dialect = {
       }
       const body: Record<string, unknown> = {
         ok: true,
-        ids: rs.map((r) => (r.status === 'rejected' ? null : r.event.id)),
+        ids: rs.map((r) => (r.status === 'rejected' || r.event.id === 0 ? null : r.event.id)),
         duplicates: rs.filter((r) => r.status === 'duplicate').length,
       };
       if (batch) body.results = rs.map(resultOf);
