@@ -38,8 +38,16 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: s
   try {
     return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message.replace(/\. To specify.*$/s, '.') : String(err));
+    throw new UsageError(usageMessage(err));
   }
+}
+
+/** node:util parseArgs' refusal as one sentence (its "argument is ambiguous" text runs to three lines). */
+function usageMessage(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const noValue = /^Option '(?:-\w, )?(--[\w-]+)(?: <value>)?' argument (?:missing|is ambiguous)/.exec(text);
+  if (noValue !== null) return `${noValue[1]} needs a value.`;
+  return text.split('\n')[0]!.replace(/\. To specify.*$/, '.');
 }
 
 export function configFrom(io: Io, values: { data?: string | undefined }, extra: Flags = {}): Readonly<Config> {

@@ -63,8 +63,8 @@ export interface StoredEvent extends CanonicalEvent {
  * receivedAt, source and context (ip, user agent, page) are left out: a retry arrives later,
  * possibly from another host or through another dialect, and is still the same conversion.
  */
-export const FINGERPRINT_FIELDS = [
+export const CONTENT_FIELDS = [
   'type', 'name', 'occurredAt', 'visitorId', 'sessionId', 'userDomain', 'userId',
   'optimization', 'variation', 'value', 'currency', 'properties', 'userData',
 ] as const satisfies readonly (keyof CanonicalEvent)[];
-export type FingerprintField = (typeof FINGERPRINT_FIELDS)[number];
+export type ContentField = (typeof CONTENT_FIELDS)[number];

@@ -1,7 +1,7 @@
 import { ingestError, ServiceError, type CanonicalEvent, type Clock, type IngestError, type StoredEvent } from '../core/index.js';
 import type { Authenticator } from '../auth/index.js';
-import type { AppendItem, NewRejection, Store } from '../store/index.js';
-import { differingFields, fingerprint } from './fingerprint.js';
+import type { NewRejection, Store } from '../store/index.js';
+import { differingFields } from './differing-fields.js';
 import { truncateIp } from './ip.js';
 import type { IngestMetrics } from './metrics.js';
 import { hashUserData, redactRaw, redactText, scrubProperties } from './pii.js';
@@ -17,7 +17,6 @@ interface Prepared {
   index: number;
   event: CanonicalEvent;
   timestampGiven: boolean;
-  fingerprint: string | null;
   raw: unknown;
 }
 
@@ -91,7 +90,7 @@ export class IngestPipeline {
     const rejections = !req.quarantine ? [] : rejected.map((r) => this.#rejection(ws, req, receivedAt, req.batch ? r.index : null, (r as { error: IngestError }).error, req.items[r.index]));
     let outcomes;
     try {
-      outcomes = await this.store.events.append({ items: prepared.map((p): AppendItem => ({ event: p.event, fingerprint: p.fingerprint })), rejections });
+      outcomes = await this.store.events.append({ events: prepared.map((p) => p.event), rejections });
     } catch (err) {
       throw err instanceof ServiceError ? err : new ServiceError('store_unavailable', 'The store could not write this request; nothing was stored. Retry.', { cause: err });
     }
@@ -102,18 +101,18 @@ export class IngestPipeline {
     let duplicates = 0;
     outcomes.forEach((o, i) => {
       const p = prepared[i]!;
-      if (o.status === 'conflict' && this.#differs(o.event, p)) {
+      if (o.status === 'existing' && this.#differs(o.event, p)) {
         const error = this.#conflict(o.event, p, req);
         results.push({ index: p.index, status: 'rejected', error });
         conflicts.push(this.#rejection(ws, req, receivedAt, req.batch ? p.index : null, error, p.raw));
       } else {
-        const status = o.status === 'conflict' ? 'duplicate' : o.status;
+        const status = o.status === 'existing' ? 'duplicate' : 'stored';
         results.push({ index: p.index, status, event: o.event });
         if (status === 'stored') stored++;
         else duplicates++;
       }
     });
-    if (conflicts.length > 0 && req.quarantine) await this.store.events.append({ items: [], rejections: conflicts });
+    if (conflicts.length > 0 && req.quarantine) await this.store.events.append({ events: [], rejections: conflicts });
     results.sort((a, b) => a.index - b.index);
     this.#quota.add(ws.workspace.id, stored);
     this.metrics.accepted(req.dialect, stored);
@@ -150,7 +149,7 @@ export class IngestPipeline {
       context: Object.keys(context).length === 0 ? null : context,
       source: req.dialect,
     };
-    return { index, event, timestampGiven: d.timestampGiven, fingerprint: d.idempotencyKey === null ? null : fingerprint(event, d.timestampGiven), raw };
+    return { index, event, timestampGiven: d.timestampGiven, raw };
   }
 
   #conflict(first: StoredEvent, p: Prepared, req: IngestRequest): IngestError {
@@ -163,9 +162,8 @@ export class IngestPipeline {
   }
 
   /**
-   * Whether a retry differs from the first event with its key. The store compares fingerprints,
-   * which differ too when only the retry left out its time; such a time is not compared
-   * (EventDraft.timestampGiven), so that retry is a duplicate, not a conflict naming no field.
+   * Whether an event differs from the first one stored with its key (a 409) or repeats it (answered
+   * like the first). A time the retry left out is not compared (EventDraft.timestampGiven).
    */
   #differs(first: StoredEvent, p: Prepared): boolean {
     return differingFields(first, p.event, p.timestampGiven).length > 0;
@@ -205,7 +203,7 @@ export class IngestPipeline {
     this.#refuse(out, req, error);
     if (req.dryRun || !req.quarantine) return out;
     const raw = req.unreadable?.raw ?? (req.batch ? { events: req.items } : req.items[0]);
-    await this.store.events.append({ items: [], rejections: [this.#rejection(ws, req, receivedAt, null, error, raw)] });
+    await this.store.events.append({ events: [], rejections: [this.#rejection(ws, req, receivedAt, null, error, raw)] });
     return out;
   }
 }

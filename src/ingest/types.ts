@@ -1,4 +1,4 @@
-import type { DialectName, FingerprintField, EventContext, EventType, IngestError, PropertyValue, Result, StoredEvent, UserDataField } from '../core/index.js';
+import type { DialectName, ContentField, EventContext, EventType, IngestError, PropertyValue, Result, StoredEvent, UserDataField } from '../core/index.js';
 import type { WorkspaceSettings, WorkspaceSettingsInput } from '../config/index.js';
 import type { ApiKeyRecord, Workspace } from '../store/index.js';
 
@@ -62,7 +62,7 @@ export interface IngestRequest {
   /** A body that could not even be read as events (bad JSON, wrong shape): the pipeline quarantines it once authenticated. */
   unreadable: { error: IngestError; raw: string } | null;
   /** The dialect's names for canonical fields, for messages (e.g. occurredAt → actionTimestamp). */
-  fieldNames: Partial<Record<FingerprintField, string>>;
+  fieldNames: Partial<Record<ContentField, string>>;
   /** The dialect's name for the idempotency key ("actionId", "properties.order_id"). */
   idempotencyField: string;
 }

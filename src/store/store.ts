@@ -1,7 +1,7 @@
-import type { StoredEvent } from '../core/index.js';
+import type { CanonicalEvent, StoredEvent } from '../core/index.js';
 import type { WorkspaceSettingsInput } from '../config/index.js';
 import type {
-  ApiKeyRecord, AppendItem, AppendOutcome, EventQuery, Goal, NewRejection, Optimization,
+  ApiKeyRecord, AppendOutcome, EventQuery, Goal, NewRejection, Optimization,
   OptimizationStatus, Rejection, Workspace,
 } from './types.js';
 
@@ -37,7 +37,8 @@ export interface OptimizationStore {
 
 /** The write side of ingestion: everything in one call becomes durable together, or not at all. */
 export interface AppendBatch {
-  items: AppendItem[];
+  /** One workspace's events (a request never mixes tenants). */
+  events: CanonicalEvent[];
   rejections: NewRejection[];
 }
 
@@ -45,8 +46,8 @@ export interface EventStore {
   /**
    * Appends events and rejections durably. Resolves only after the commit that holds them is on
    * disk; rejects (ServiceError store_unavailable) when it could not be made durable.
-   * Events with an idempotency key already seen come back `duplicate` (same fingerprint) or
-   * `conflict` (another fingerprint), with the first event, and are not stored again.
+   * An event whose idempotency key the workspace already has is not stored: it comes back
+   * `existing`, with the first event. Keys are unique per workspace for as long as events are kept.
    */
   append(batch: AppendBatch): Promise<AppendOutcome[]>;
   get(workspaceId: string, id: number): Promise<StoredEvent | null>;

@@ -1,4 +1,4 @@
-import type { CanonicalEvent, DialectName, EventType, StoredEvent } from '../core/index.js';
+import type { DialectName, EventType, StoredEvent } from '../core/index.js';
 import type { WorkspaceSettingsInput } from '../config/index.js';
 
 export interface Workspace {
@@ -83,17 +83,13 @@ export interface Rejection {
 }
 export type NewRejection = Omit<Rejection, 'id' | 'replayedAt' | 'replayedEventId'>;
 
-/** An event to append, with what the idempotency check needs. */
-export interface AppendItem {
-  event: CanonicalEvent;
-  /** Hash of the event's content fields; compared when its idempotency key was seen before. */
-  fingerprint: string | null;
-}
-
+/**
+ * What became of one appended event: stored now, or not stored because its idempotency key
+ * was already taken — by `event`, the first one, which the caller compares with its own.
+ */
 export type AppendOutcome =
   | { status: 'stored'; event: StoredEvent }
-  | { status: 'duplicate'; event: StoredEvent }
-  | { status: 'conflict'; event: StoredEvent };
+  | { status: 'existing'; event: StoredEvent };
 
 export interface EventQuery {
   type?: EventType;

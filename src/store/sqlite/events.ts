@@ -1,87 +1,29 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../../core/index.js';
 import type { AppendBatch, EventStore } from '../store.js';
-import type { AppendOutcome, EventQuery, NewRejection } from '../types.js';
-import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
-import { eventFromRow, jsonOrNull, type EventRow } from './rows.js';
+import type { AppendOutcome, EventQuery } from '../types.js';
+import { monthOf } from './event-writer.js';
+import { eventFromRow, type EventRow } from './rows.js';
+import type { WriterClient } from './writer-client.js';
 
-/** "2026-11" for the UTC month holding `ms`. */
-export function monthOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 7);
-}
+export { monthOf };
 
+/** Events: appends go to the writer worker; reads use the main thread's connection (WAL lets both run at once). */
 export class SqliteEventStore implements EventStore {
-  readonly committer: GroupCommit<AppendBatch, AppendOutcome[]>;
-  readonly #insertEvent: Database.Statement;
-  readonly #findKey: Database.Statement;
-  readonly #insertKey: Database.Statement;
-  readonly #getById: Database.Statement;
-  readonly #addUsage: Database.Statement;
+  readonly #byKey: Database.Statement;
   readonly #getUsage: Database.Statement;
-  readonly #insertRejection: Database.Statement;
-  readonly #pruneRejections: Database.Statement;
-  readonly #rejectionsSincePrune = new Map<string, number>();
 
-  constructor(private readonly db: Database.Database, commit: GroupCommitOptions, private readonly quarantineMax: number, onCommit?: (rows: number, ms: number) => void) {
-    this.#insertEvent = db.prepare(`INSERT INTO events (workspace_id, type, name, occurred_at, received_at, idempotency_key,
-      visitor_id, session_id, user_domain, user_id, optimization, variation, value, currency, properties, user_data, context, source)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.#findKey = db.prepare('SELECT fingerprint, event_id FROM idempotency WHERE workspace_id = ? AND key = ?');
-    this.#insertKey = db.prepare('INSERT INTO idempotency (workspace_id, key, fingerprint, event_id) VALUES (?, ?, ?, ?)');
-    this.#getById = db.prepare('SELECT * FROM events WHERE id = ?');
-    this.#addUsage = db.prepare(`INSERT INTO usage (workspace_id, month, events) VALUES (?, ?, ?)
-      ON CONFLICT (workspace_id, month) DO UPDATE SET events = events + excluded.events`);
+  constructor(private readonly db: Database.Database, readonly writer: WriterClient) {
+    this.#byKey = db.prepare('SELECT * FROM events WHERE workspace_id = ? AND idempotency_key = ?');
     this.#getUsage = db.prepare('SELECT events FROM usage WHERE workspace_id = ? AND month = ?').pluck();
-    this.#insertRejection = db.prepare(`INSERT INTO rejections (workspace_id, received_at, dialect, route, idx, code, message, field, raw)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.#pruneRejections = db.prepare(`DELETE FROM rejections WHERE workspace_id = ? AND id <=
-      (SELECT id FROM rejections WHERE workspace_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`);
-    this.committer = new GroupCommit(db, (batch) => this.#write(batch), (b) => b.items.length + b.rejections.length, commit, onCommit);
   }
 
-  append(batch: AppendBatch): Promise<AppendOutcome[]> {
-    return this.committer.submit(batch);
-  }
-
-  /** Runs inside the group's transaction. */
-  #write(batch: AppendBatch): AppendOutcome[] {
-    const outcomes: AppendOutcome[] = [];
-    let stored = 0;
-    for (const { event: e, fingerprint } of batch.items) {
-      if (e.idempotencyKey !== null) {
-        const seen = this.#findKey.get(e.workspaceId, e.idempotencyKey) as { fingerprint: string; event_id: number } | undefined;
-        if (seen !== undefined) {
-          const first = eventFromRow(this.#getById.get(seen.event_id) as EventRow);
-          outcomes.push({ status: seen.fingerprint === fingerprint ? 'duplicate' : 'conflict', event: first });
-          continue;
-        }
-      }
-      const info = this.#insertEvent.run(e.workspaceId, e.type, e.name, e.occurredAt, e.receivedAt, e.idempotencyKey,
-        e.visitorId, e.sessionId, e.userDomain, e.userId, e.optimization, e.variation, e.value, e.currency,
-        jsonOrNull(e.properties), jsonOrNull(e.userData), jsonOrNull(e.context), e.source);
-      const id = Number(info.lastInsertRowid);
-      if (e.idempotencyKey !== null) this.#insertKey.run(e.workspaceId, e.idempotencyKey, fingerprint ?? '', id);
-      outcomes.push({ status: 'stored', event: { ...e, id } });
-      stored++;
-    }
-    if (stored > 0) {
-      // One workspace per request: the pipeline never mixes tenants in a batch.
-      const first = batch.items[0]!.event;
-      this.#addUsage.run(first.workspaceId, monthOf(first.receivedAt), stored);
-    }
-    for (const r of batch.rejections) this.#quarantine(r);
-    return outcomes;
-  }
-
-  #quarantine(r: NewRejection): void {
-    this.#insertRejection.run(r.workspaceId, r.receivedAt, r.dialect, JSON.stringify(r.route), r.index, r.code, r.message, r.field, r.raw);
-    const n = (this.#rejectionsSincePrune.get(r.workspaceId) ?? 0) + 1;
-    if (n >= 1000) {
-      this.#pruneRejections.run(r.workspaceId, r.workspaceId, this.quarantineMax);
-      this.#rejectionsSincePrune.set(r.workspaceId, 0);
-    } else {
-      this.#rejectionsSincePrune.set(r.workspaceId, n);
-    }
+  async append(batch: AppendBatch): Promise<AppendOutcome[]> {
+    if (batch.events.length === 0 && batch.rejections.length === 0) return [];
+    const results = await this.writer.submit(batch);
+    return results.map((r, i): AppendOutcome => (typeof r === 'number'
+      ? { status: 'stored', event: { ...batch.events[i]!, id: r } }
+      : { status: 'existing', event: eventFromRow(r) }));
   }
 
   async get(workspaceId: string, id: number): Promise<StoredEvent | null> {
@@ -90,8 +32,8 @@ export class SqliteEventStore implements EventStore {
   }
 
   async findByIdempotencyKey(workspaceId: string, key: string): Promise<StoredEvent | null> {
-    const seen = this.#findKey.get(workspaceId, key) as { event_id: number } | undefined;
-    return seen === undefined ? null : this.get(workspaceId, seen.event_id);
+    const row = this.#byKey.get(workspaceId, key) as EventRow | undefined;
+    return row === undefined ? null : eventFromRow(row);
   }
 
   async list(workspaceId: string, q: EventQuery): Promise<StoredEvent[]> {

@@ -1,8 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Store } from '../store.js';
-import type { GroupCommitOptions } from './group-commit.js';
+import { openConnection } from './connection.js';
 import { SqliteEventStore } from './events.js';
 import { SqliteGoalStore } from './goals.js';
 import { SqliteKeyStore } from './keys.js';
@@ -11,11 +9,13 @@ import { migrate } from './migrations.js';
 import { SqliteOptimizationStore } from './optimizations.js';
 import { SqliteRejectionStore } from './rejections.js';
 import { SqliteWorkspaceStore } from './workspaces.js';
+import { WriterClient } from './writer-client.js';
+import type { CommitOptions } from './writer-protocol.js';
 
 export interface SqliteOptions {
-  /** A file path, or ":memory:". */
+  /** The database file; created with its folder when missing. */
   file: string;
-  commit: GroupCommitOptions;
+  commit: CommitOptions;
   quarantineMaxPerWorkspace: number;
   now: number;
   onCommit?: (rows: number, ms: number) => void;
@@ -37,7 +37,7 @@ export class SqliteStore implements Store {
     this.keys = new SqliteKeyStore(db);
     this.goals = new SqliteGoalStore(db);
     this.optimizations = new SqliteOptimizationStore(db);
-    this.events = new SqliteEventStore(db, options.commit, options.quarantineMaxPerWorkspace, options.onCommit);
+    this.events = new SqliteEventStore(db, new WriterClient({ file: options.file, commit: options.commit, quarantineMax: options.quarantineMaxPerWorkspace }, options.onCommit));
     this.rejections = new SqliteRejectionStore(db);
     this.meta = new SqliteMetaStore(db);
   }
@@ -55,23 +55,17 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.events.committer.close();
+    await this.events.writer.close();
     this.db.close();
   }
 }
 
 /**
- * Opens (creating if need be) the embedded store: WAL so readers never wait for the writer,
- * synchronous=FULL so a COMMIT that returned survives power loss, not just a process crash.
+ * Opens (creating if need be) the embedded store: this thread's connection serves reads and the
+ * admin's rare writes; a writer worker with its own connection group-commits the events.
  */
 export function openSqliteStore(options: SqliteOptions): SqliteStore {
-  if (options.file !== ':memory:') fs.mkdirSync(path.dirname(options.file), { recursive: true });
-  const db = new Database(options.file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  db.pragma('cache_size = -65536');
+  const db = openConnection(options.file);
   migrate(db, options.now);
   return new SqliteStore(db, options);
 }

@@ -1,0 +1,123 @@
+import { Worker } from 'node:worker_threads';
+import { ServiceError } from '../../core/index.js';
+import type { AppendBatch } from '../store.js';
+import type { WriteResult } from './event-writer.js';
+import type { FromWriter, ToWriter, WriterInit, WriterJob } from './writer-protocol.js';
+
+interface Pending {
+  resolve: (r: WriteResult[]) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Built, the worker is dist/…/writer-worker.js. Run from source under tsx (tests, benchmarks),
+ * Node 20 does not pass tsx's loader to a worker, so a two-line bootstrap registers it first.
+ */
+function spawnWriter(workerData: WriterInit): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./writer-worker.js', import.meta.url), { workerData });
+  const entry = new URL('./writer-worker.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+const unavailable = (message: string, cause?: unknown) =>
+  new ServiceError('store_unavailable', message, cause === undefined ? undefined : { cause });
+
+/**
+ * The main thread's side of the writer worker. Appends made during one turn of the event loop
+ * go over in one message; each promise settles when the worker reports its group committed
+ * (or failed). If the worker dies, what it held is failed (those requests get 503, nothing was
+ * acknowledged) and the next append starts a new one.
+ */
+export class WriterClient {
+  #worker: Worker | null = null;
+  readonly #pending = new Map<number, Pending>();
+  #outbox: WriterJob[] = [];
+  #scheduled = false;
+  #nextId = 1;
+  #closed = false;
+
+  constructor(private readonly init: WriterInit, private readonly onCommit: (rows: number, ms: number) => void = () => {}) {
+    this.#start();
+  }
+
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  submit(batch: AppendBatch): Promise<WriteResult[]> {
+    if (this.#closed) return Promise.reject(unavailable('The store is shutting down; retry in a moment.'));
+    if (this.#pending.size >= this.init.commit.maxPending) {
+      return Promise.reject(unavailable('Too many writes are waiting for the disk; retry in a moment.'));
+    }
+    const id = this.#nextId++;
+    return new Promise<WriteResult[]>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#outbox.push({ id, batch });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#send());
+      }
+    });
+  }
+
+  #send(): void {
+    this.#scheduled = false;
+    if (this.#outbox.length === 0) return;
+    const jobs = this.#outbox;
+    this.#outbox = [];
+    this.#start().postMessage({ type: 'append', jobs } satisfies ToWriter);
+  }
+
+  #start(): Worker {
+    if (this.#worker !== null) return this.#worker;
+    const worker = spawnWriter(this.init);
+    worker.on('message', (msg: FromWriter) => this.#receive(msg));
+    worker.on('error', (err) => this.#failAll(unavailable('The store\'s writer failed; nothing in flight was stored. Retry.', err)));
+    worker.on('exit', () => {
+      if (this.#worker === worker) this.#worker = null;
+      this.#failAll(unavailable('The store\'s writer stopped; nothing in flight was stored. Retry.'));
+    });
+    this.#worker = worker;
+    return worker;
+  }
+
+  #receive(msg: FromWriter): void {
+    if (msg.type === 'done') {
+      for (const { id, result } of msg.results) {
+        const p = this.#pending.get(id);
+        this.#pending.delete(id);
+        p?.resolve(result);
+      }
+      this.onCommit(msg.rows, msg.ms);
+    } else if (msg.type === 'failed') {
+      const err = unavailable('The store could not write this request durably; nothing was stored. Retry.', Object.assign(new Error(msg.message), { code: msg.code }));
+      for (const id of msg.ids) {
+        const p = this.#pending.get(id);
+        this.#pending.delete(id);
+        p?.reject(err);
+      }
+    }
+  }
+
+  #failAll(err: ServiceError): void {
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+  }
+
+  /** Sends what is queued, lets the worker commit it, then stops the worker. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#send();
+    const worker = this.#worker;
+    if (worker === null) return;
+    await new Promise<void>((resolve) => {
+      worker.on('message', (msg: FromWriter) => { if (msg.type === 'closed') resolve(); });
+      worker.once('exit', () => resolve());
+      worker.postMessage({ type: 'close' } satisfies ToWriter);
+    });
+    await worker.terminate();
+  }
+}
