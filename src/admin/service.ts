@@ -75,9 +75,13 @@ export class AdminService {
 
   async renameGoal(workspaceId: string, id: number, apiName: string): Promise<Goal> {
     const goal = (await this.store.goals.get(workspaceId, id)) ?? fail('not_found', `Goal ${id} does not exist in workspace "${workspaceId}".`);
-    if (goal.history.at(-1)?.apiName === apiName) return goal;
+    const current = goal.history.at(-1)!;
+    if (current.apiName === apiName) return goal;
     await this.#nameIsFree(workspaceId, apiName);
-    return (await this.store.goals.rename(workspaceId, id, apiName, this.clock.now()))!;
+    // Intervals never overlap or invert, even for two renames in one millisecond or a clock that
+    // reads earlier than the last rename (another process, CLOSELOOP_NOW): the new name starts after.
+    const at = Math.max(this.clock.now(), current.validFrom + 1);
+    return (await this.store.goals.rename(workspaceId, id, apiName, at))!;
   }
 
   async listGoals(workspaceId: string): Promise<Goal[]> {

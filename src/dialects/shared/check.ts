@@ -11,10 +11,15 @@ export function jsonPath(pointer: string, at = ''): string {
   return out === '' ? 'body' : out;
 }
 
+const TYPE_MISMATCH = new Set([
+  ValueErrorType.String, ValueErrorType.Number, ValueErrorType.Integer, ValueErrorType.Boolean, ValueErrorType.Object,
+  ValueErrorType.Array, ValueErrorType.Null, ValueErrorType.Literal, ValueErrorType.Union,
+]);
+
 const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : typeof v);
 
-function describe(e: ValueError, field: string): { code: ErrorCode; message: string } {
-  const s = e.schema as Record<string, unknown>;
+function describe(e: ValueError, field: string, outer?: Record<string, unknown>): { code: ErrorCode; message: string } {
+  const s: Record<string, unknown> = { description: outer?.description, ...(e.schema as Record<string, unknown>) };
   switch (e.type) {
     case ValueErrorType.ObjectRequiredProperty:
       return { code: 'field_required', message: `${field} is required.` };
@@ -49,8 +54,12 @@ function describe(e: ValueError, field: string): { code: ErrorCode; message: str
       return { code: 'field_invalid', message: `${field} may have at most ${String(s.maxProperties)} keys.` };
     case ValueErrorType.ArrayMaxItems:
       return { code: 'field_invalid', message: `${field} may hold at most ${String(s.maxItems)} items.` };
-    case ValueErrorType.Union:
+    case ValueErrorType.Union: {
+      // The value had the right type for a member but broke its rule (a maximum, a pattern): say that rule.
+      const specific = e.errors.map((it) => it.First()).find((m) => m !== undefined && !TYPE_MISMATCH.has(m.type));
+      if (specific !== undefined) return describe(specific, field, s);
       return { code: 'field_type', message: `${field} must be ${String(s.description ?? 'one of the allowed types')}, got ${kindOf(e.value)}.` };
+    }
     case ValueErrorType.Literal:
       return { code: 'field_invalid', message: `${field} must be ${JSON.stringify(s.const)}.` };
     default:

@@ -1,4 +1,4 @@
-import { ERROR_CATALOG, ingestError, ok, type IngestError, type PropertyValue, type Result, type StoredEvent } from '../../core/index.js';
+import { ERROR_CATALOG, ingestError, ok, reject, type IngestError, type PropertyValue, type Result, type StoredEvent } from '../../core/index.js';
 import type { EventDraft, EventResult, ParseContext } from '../../ingest/index.js';
 import { checker, isRecord } from '../shared/index.js';
 import { credentialFrom, type DialectRequest, headerValue, type Dialect, type HttpAnswer, type HttpInput } from '../types.js';
@@ -28,7 +28,13 @@ function toDraft(item: unknown, ctx: ParseContext): Result<EventDraft> {
   const e = checked.value;
   // "numbers and booleans will be cast to strings"
   const payload: Record<string, PropertyValue> = {};
-  for (const [k, v] of Object.entries(e.payload ?? {})) if (v !== null) payload[k] = String(v);
+  for (const [k, v] of Object.entries(e.payload ?? {})) {
+    if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) {
+      const f = `${ctx.at}payload.${k}`;
+      return reject(ingestError('field_invalid', `${f} is a whole number above 2^53, which JSON numbers cannot hold exactly; send it as a string.`, { field: f }));
+    }
+    if (v !== null) payload[k] = String(v);
+  }
   const amount = Number(payload.amount ?? payload.value);
   const currency = typeof payload.currency === 'string' && /^[A-Za-z]{3}$/.test(payload.currency) ? payload.currency.toUpperCase() : null;
   const context = {
@@ -47,7 +53,7 @@ function toDraft(item: unknown, ctx: ParseContext): Result<EventDraft> {
     userId: null,
     optimization: null,
     variation: null,
-    value: (payload.amount ?? payload.value) !== undefined && Number.isFinite(amount) ? amount : null,
+    value: (payload.amount ?? payload.value) !== undefined && Number.isFinite(amount) && Math.abs(amount) <= 1e12 ? amount : null,
     currency,
     properties: Object.keys(payload).length === 0 ? null : payload,
     userData: null,

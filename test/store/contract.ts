@@ -1,0 +1,535 @@
+/**
+ * The Store contract: every storage driver runs this suite unchanged (STYLE.md §4). A driver's
+ * test file calls `storeContract(name, open)`; `open` hands out a fresh, empty store and a
+ * cleanup that closes it (closing twice must be harmless) and throws its data away. A driver that
+ * can open the same database again also returns `reopen`, so that durability across a close is
+ * checked too.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { ServiceError, type CanonicalEvent, type StoredEvent } from '../../src/core/index.js';
+import type { ApiKeyRecord, AppendOutcome, NewRejection, Optimization, Store, Workspace } from '../../src/store/index.js';
+
+export interface OpenedStore {
+  store: Store;
+  cleanup: () => Promise<void>;
+  /** Opens the same database again (after `store` was closed). */
+  reopen?: () => Promise<Store>;
+}
+
+/** 2026-01-15T12:00:00Z, the instant the suite's data is stamped with. */
+const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
+const HOUR = 3_600_000;
+
+// ---- factories -------------------------------------------------------------------------------
+
+function workspace(id: string, overrides: Partial<Workspace> = {}): Workspace {
+  return { id, name: `Workspace ${id}`, settings: {}, createdAt: T0, ...overrides };
+}
+
+function apiKey(workspaceId: string, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+  return {
+    id: `key_${randomBytes(6).toString('hex')}`, workspaceId, name: 'backend', kind: 'server', prefix: 'cl_sk_Ab3x',
+    hash: randomBytes(32).toString('hex'), rateLimitPerMinute: null, createdAt: T0, revokedAt: null, ...overrides,
+  };
+}
+
+function event(workspaceId: string, overrides: Partial<CanonicalEvent> = {}): CanonicalEvent {
+  return {
+    workspaceId, type: 'conversion', name: 'application-accepted', occurredAt: T0 - 60_000, receivedAt: T0,
+    idempotencyKey: null, visitorId: 'visitor-1', sessionId: null, userDomain: 'salesforce', userId: '72349876',
+    optimization: null, variation: null, value: 149.99, currency: 'USD',
+    properties: { plan: 'pro', seats: 3, trial: false }, userData: { email: 'a'.repeat(64) },
+    context: { ip: '203.0.113.0', url: 'https://example.com/checkout' }, source: 'native', ...overrides,
+  };
+}
+
+function rejection(workspaceId: string, overrides: Partial<NewRejection> = {}): NewRejection {
+  return {
+    workspaceId, receivedAt: T0, dialect: 'optimize', route: { url: '/customer/:customerId/event', params: { customerId: workspaceId } },
+    index: null, code: 'timestamp_in_seconds', message: 'actionTimestamp 1578316150 looks like UNIX seconds; send UNIX milliseconds.',
+    field: 'actionTimestamp', raw: '{"actionTimestamp":1578316150}', ...overrides,
+  };
+}
+
+function optimization(workspaceId: string, key: string, goalIds: number[], overrides: Partial<Optimization> = {}): Optimization {
+  return {
+    workspaceId, key, name: `Test ${key}`, variations: [{ key: 'control', name: 'Control', weight: 1 }, { key: 'bold', name: 'Bold', weight: 3 }],
+    goalIds, primaryGoalId: goalIds[0]!, control: 'control', status: 'running', createdAt: T0, updatedAt: T0, ...overrides,
+  };
+}
+
+const stored = (o: AppendOutcome): StoredEvent => {
+  assert.equal(o.status, 'stored');
+  return o.event;
+};
+
+const isStoreUnavailable = (err: unknown): boolean => err instanceof ServiceError && err.code === 'store_unavailable';
+
+// ---- the suite -------------------------------------------------------------------------------
+
+/** Registers the contract's tests for one driver. */
+export function storeContract(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`Store contract: ${name}`, () => {
+    let opened: OpenedStore;
+    let store: Store;
+    beforeEach(async () => {
+      opened = await open();
+      store = opened.store;
+      await store.workspaces.create(workspace('acme'));
+      await store.workspaces.create(workspace('globex'));
+    });
+    afterEach(async () => {
+      await opened.cleanup();
+    });
+
+    describe('workspaces', () => {
+      it('returns a created workspace whole, and null for an unknown id', async () => {
+        const ws = workspace('123456789', { name: 'Acme Loans', settings: { maxEventAgeDays: 30, allowedOrigins: ['https://acme.test'] } });
+        assert.deepEqual(await store.workspaces.create(ws), ws);
+        assert.deepEqual(await store.workspaces.get('123456789'), ws);
+        assert.equal(await store.workspaces.get('nope'), null);
+      });
+
+      it('lists every workspace', async () => {
+        const list = await store.workspaces.list();
+        assert.deepEqual([...list].sort((a, b) => a.id.localeCompare(b.id)), [workspace('acme'), workspace('globex')]);
+      });
+
+      it('refuses to create a workspace whose id exists, keeping the first', async () => {
+        await assert.rejects(store.workspaces.create(workspace('acme', { name: 'Impostor' })));
+        assert.deepEqual(await store.workspaces.get('acme'), workspace('acme'));
+      });
+
+      it('replaces settings and renames only when a name is given', async () => {
+        const renamed = await store.workspaces.updateSettings('acme', { monthlyQuota: 1000 }, 'Acme Inc');
+        assert.deepEqual(renamed, workspace('acme', { name: 'Acme Inc', settings: { monthlyQuota: 1000 } }));
+        const kept = await store.workspaces.updateSettings('acme', { serverSideEnabled: false });
+        assert.deepEqual(kept, workspace('acme', { name: 'Acme Inc', settings: { serverSideEnabled: false } }));
+        assert.deepEqual(await store.workspaces.get('acme'), kept);
+      });
+
+      it('answers null when updating a workspace that does not exist', async () => {
+        assert.equal(await store.workspaces.updateSettings('nope', { monthlyQuota: 1 }), null);
+        assert.equal(await store.workspaces.get('nope'), null);
+      });
+    });
+
+    describe('keys', () => {
+      it('finds a key by its hash, whole, and nothing for an unknown hash', async () => {
+        const k = apiKey('acme', { rateLimitPerMinute: 120 });
+        assert.deepEqual(await store.keys.create(k), k);
+        assert.deepEqual(await store.keys.findByHash(k.hash), k);
+        assert.equal(await store.keys.findByHash('0'.repeat(64)), null);
+      });
+
+      it('lists only the keys of the workspace asked for', async () => {
+        const a1 = await store.keys.create(apiKey('acme', { name: 'server' }));
+        const a2 = await store.keys.create(apiKey('acme', { name: 'browser', kind: 'browser', prefix: 'cl_pk_Zz9q', createdAt: T0 + 1 }));
+        const g1 = await store.keys.create(apiKey('globex'));
+        assert.deepEqual(await store.keys.list('acme'), [a1, a2]);
+        assert.deepEqual(await store.keys.list('globex'), [g1]);
+        assert.deepEqual(await store.keys.list('nope'), []);
+      });
+
+      it('revokes a key at the given time and keeps the first revocation time', async () => {
+        const k = await store.keys.create(apiKey('acme'));
+        assert.deepEqual(await store.keys.revoke('acme', k.id, T0 + HOUR), { ...k, revokedAt: T0 + HOUR });
+        assert.deepEqual(await store.keys.revoke('acme', k.id, T0 + 2 * HOUR), { ...k, revokedAt: T0 + HOUR });
+        assert.deepEqual(await store.keys.findByHash(k.hash), { ...k, revokedAt: T0 + HOUR });
+      });
+
+      it('does not revoke a key through another workspace', async () => {
+        const k = await store.keys.create(apiKey('acme'));
+        assert.equal(await store.keys.revoke('globex', k.id, T0 + HOUR), null);
+        assert.equal(await store.keys.revoke('acme', 'key_missing', T0 + HOUR), null);
+        assert.deepEqual(await store.keys.findByHash(k.hash), k);
+      });
+    });
+
+    describe('goals', () => {
+      it('creates a goal whose name is valid from its creation, with no end', async () => {
+        const g = await store.goals.create('acme', 'application-accepted', 'Application accepted', T0);
+        assert.deepEqual(g, {
+          id: g.id, workspaceId: 'acme', name: 'Application accepted', createdAt: T0,
+          history: [{ apiName: 'application-accepted', validFrom: T0, validTo: null }],
+        });
+        assert.deepEqual(await store.goals.get('acme', g.id), g);
+      });
+
+      it('keeps every old name in the history with the interval it was valid in', async () => {
+        const g = await store.goals.create('acme', 'app-accepted', 'Accepted', T0);
+        await store.goals.rename('acme', g.id, 'application-accepted', T0 + HOUR);
+        const renamed = await store.goals.rename('acme', g.id, 'application-approved', T0 + 2 * HOUR);
+        const expected = {
+          id: g.id, workspaceId: 'acme', name: 'Accepted', createdAt: T0,
+          history: [
+            { apiName: 'app-accepted', validFrom: T0, validTo: T0 + HOUR },
+            { apiName: 'application-accepted', validFrom: T0 + HOUR, validTo: T0 + 2 * HOUR },
+            { apiName: 'application-approved', validFrom: T0 + 2 * HOUR, validTo: null },
+          ],
+        };
+        assert.deepEqual(renamed, expected);
+        assert.deepEqual(await store.goals.get('acme', g.id), expected);
+      });
+
+      it('lists a workspace\'s goals in creation order, with their histories', async () => {
+        const a = await store.goals.create('acme', 'signup', 'Signup', T0);
+        const b = await store.goals.create('acme', 'purchase', 'Purchase', T0 + 1);
+        await store.goals.create('globex', 'signup', 'Signup', T0);
+        const renamedA = await store.goals.rename('acme', a.id, 'sign-up', T0 + HOUR);
+        assert.deepEqual(await store.goals.list('acme'), [renamedA, b]);
+      });
+
+      it('does not show or rename a goal through another workspace', async () => {
+        const g = await store.goals.create('acme', 'signup', 'Signup', T0);
+        assert.equal(await store.goals.get('globex', g.id), null);
+        assert.equal(await store.goals.rename('globex', g.id, 'hijacked', T0 + HOUR), null);
+        assert.deepEqual(await store.goals.list('globex'), []);
+        assert.deepEqual(await store.goals.get('acme', g.id), g);
+      });
+
+      it('answers null for a goal id that does not exist', async () => {
+        assert.equal(await store.goals.get('acme', 999_999), null);
+        assert.equal(await store.goals.rename('acme', 999_999, 'x', T0), null);
+      });
+    });
+
+    describe('optimizations', () => {
+      it('returns a created optimization whole', async () => {
+        const goal = await store.goals.create('acme', 'signup', 'Signup', T0);
+        const o = optimization('acme', 'hero', [goal.id]);
+        assert.deepEqual(await store.optimizations.create(o), o);
+        assert.deepEqual(await store.optimizations.get('acme', 'hero'), o);
+        assert.equal(await store.optimizations.get('acme', 'nope'), null);
+      });
+
+      it('lists a workspace\'s optimizations oldest first', async () => {
+        const goal = await store.goals.create('acme', 'signup', 'Signup', T0);
+        const first = await store.optimizations.create(optimization('acme', 'zeta', [goal.id]));
+        const second = await store.optimizations.create(optimization('acme', 'alpha', [goal.id], { createdAt: T0 + 1, updatedAt: T0 + 1 }));
+        await store.optimizations.create(optimization('globex', 'hero', [goal.id]));
+        assert.deepEqual(await store.optimizations.list('acme'), [first, second]);
+      });
+
+      it('sets the status and the time it changed', async () => {
+        const goal = await store.goals.create('acme', 'signup', 'Signup', T0);
+        const o = await store.optimizations.create(optimization('acme', 'hero', [goal.id]));
+        assert.deepEqual(await store.optimizations.setStatus('acme', 'hero', 'paused', T0 + HOUR), { ...o, status: 'paused', updatedAt: T0 + HOUR });
+        assert.deepEqual(await store.optimizations.get('acme', 'hero'), { ...o, status: 'paused', updatedAt: T0 + HOUR });
+      });
+
+      it('does not show or change an optimization through another workspace', async () => {
+        const goal = await store.goals.create('acme', 'signup', 'Signup', T0);
+        const o = await store.optimizations.create(optimization('acme', 'hero', [goal.id]));
+        assert.equal(await store.optimizations.get('globex', 'hero'), null);
+        assert.equal(await store.optimizations.setStatus('globex', 'hero', 'ended', T0 + HOUR), null);
+        assert.deepEqual(await store.optimizations.list('globex'), []);
+        assert.deepEqual(await store.optimizations.get('acme', 'hero'), o);
+      });
+    });
+
+    describe('events: append', () => {
+      it('stores an event and gives it back whole, with its id', async () => {
+        const e = event('acme', { idempotencyKey: 'order-1' });
+        const [outcome] = await store.events.append({ events: [e], rejections: [] });
+        const s = stored(outcome!);
+        assert.deepEqual(s, { ...e, id: s.id });
+        assert.deepEqual(await store.events.get('acme', s.id), s);
+      });
+
+      it('keeps an event with only the required fields, nulls included', async () => {
+        const e = event('acme', {
+          type: 'pageview', name: null, visitorId: null, userDomain: null, userId: null, value: null, currency: null,
+          properties: null, userData: null, context: null, source: 'collect',
+        });
+        const [outcome] = await store.events.append({ events: [e], rejections: [] });
+        const s = stored(outcome!);
+        assert.deepEqual(await store.events.get('acme', s.id), { ...e, id: s.id });
+      });
+
+      it('gives increasing ids within a batch and across appends', async () => {
+        const first = await store.events.append({ events: [event('acme'), event('acme'), event('acme')], rejections: [] });
+        const second = await store.events.append({ events: [event('globex')], rejections: [] });
+        const ids = [...first, ...second].map((o) => stored(o).id);
+        assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+        assert.equal(new Set(ids).size, 4);
+      });
+
+      it('does not store a retry of a known idempotency key, and answers it with the first event', async () => {
+        const e = event('acme', { idempotencyKey: '23823940' });
+        const [first] = await store.events.append({ events: [e], rejections: [] });
+        const retry = event('acme', { idempotencyKey: '23823940', receivedAt: T0 + 5000, source: 'optimize' });
+        const [again] = await store.events.append({ events: [retry], rejections: [] });
+        assert.deepEqual(again, { status: 'existing', event: stored(first!) });
+        assert.deepEqual(await store.events.list('acme', { limit: 10 }), [stored(first!)]);
+      });
+
+      it('does not store other content under a known idempotency key: the first event comes back for the caller to compare', async () => {
+        const e = event('acme', { idempotencyKey: '23823940' });
+        const [first] = await store.events.append({ events: [e], rejections: [] });
+        const other = event('acme', { idempotencyKey: '23823940', value: 10 });
+        const [again] = await store.events.append({ events: [other], rejections: [] });
+        assert.deepEqual(again, { status: 'existing', event: stored(first!) });
+        assert.deepEqual(await store.events.list('acme', { limit: 10 }), [stored(first!)]);
+      });
+
+      it('judges repeats inside one batch against the first of them, whatever their content', async () => {
+        const outcomes = await store.events.append({
+          events: [
+            event('acme', { idempotencyKey: 'k1' }),
+            event('acme', { idempotencyKey: 'k1' }),
+            event('acme', { idempotencyKey: 'k1', value: 1 }),
+            event('acme', { idempotencyKey: 'k2' }),
+          ],
+          rejections: [],
+        });
+        const first = stored(outcomes[0]!);
+        assert.deepEqual(outcomes.slice(1, 3), [{ status: 'existing', event: first }, { status: 'existing', event: first }]);
+        assert.equal(outcomes[3]!.status, 'stored');
+        assert.equal((await store.events.list('acme', { limit: 10 })).length, 2);
+      });
+
+      it('stores every event without an idempotency key, however alike', async () => {
+        const outcomes = await store.events.append({ events: [event('acme'), event('acme')], rejections: [] });
+        assert.deepEqual(outcomes.map((o) => o.status), ['stored', 'stored']);
+      });
+
+      it('keeps idempotency keys apart per workspace', async () => {
+        const [a] = await store.events.append({ events: [event('acme', { idempotencyKey: 'order-1' })], rejections: [] });
+        const [g] = await store.events.append({ events: [event('globex', { idempotencyKey: 'order-1' })], rejections: [] });
+        assert.equal(a!.status, 'stored');
+        assert.equal(g!.status, 'stored');
+        assert.notEqual(stored(a!).id, stored(g!).id);
+      });
+
+      it('resolves many concurrent appends with distinct ids, and all of them are readable afterwards', async () => {
+        const n = 300;
+        const outcomes = await Promise.all(Array.from({ length: n }, (_, i) =>
+          store.events.append({ events: [event('acme', { idempotencyKey: `c-${i}`, visitorId: `v-${i}` })], rejections: [] })));
+        const byKey = new Map(outcomes.map(([o], i) => [`c-${i}`, stored(o!)]));
+        assert.equal(new Set([...byKey.values()].map((e) => e.id)).size, n);
+        for (const [key, e] of byKey) assert.deepEqual(await store.events.findByIdempotencyKey('acme', key), e);
+        const listed = await store.events.list('acme', { limit: n + 10 });
+        assert.equal(listed.length, n);
+      });
+
+      it('keeps the events a concurrent append gives the same key only once', async () => {
+        const outcomes = await Promise.all(Array.from({ length: 20 }, () =>
+          store.events.append({ events: [event('acme', { idempotencyKey: 'same' })], rejections: [] })));
+        const statuses = outcomes.map(([o]) => o!.status);
+        assert.equal(statuses.filter((s) => s === 'stored').length, 1);
+        assert.equal(statuses.filter((s) => s === 'existing').length, 19);
+        assert.equal(new Set(outcomes.map(([o]) => o!.event.id)).size, 1);
+        assert.equal((await store.events.list('acme', { limit: 100 })).length, 1);
+      });
+    });
+
+    describe('events: reading', () => {
+      /** Appends one event per spec, in order, and returns them as stored. */
+      async function seed(specs: Partial<CanonicalEvent>[], ws = 'acme'): Promise<StoredEvent[]> {
+        const out: StoredEvent[] = [];
+        for (const s of specs) out.push(stored((await store.events.append({ events: [event(ws, s)], rejections: [] }))[0]!));
+        return out;
+      }
+
+      it('lists events newest first, up to the limit', async () => {
+        const [a, b, c] = await seed([{ name: 'a' }, { name: 'b' }, { name: 'c' }]);
+        assert.deepEqual(await store.events.list('acme', { limit: 10 }), [c, b, a]);
+        assert.deepEqual(await store.events.list('acme', { limit: 2 }), [c, b]);
+      });
+
+      it('pages with the before cursor without skipping or repeating', async () => {
+        const all = await seed(Array.from({ length: 7 }, (_, i) => ({ name: `e${i}` })));
+        const seen: StoredEvent[] = [];
+        let before: number | undefined;
+        for (;;) {
+          const page = await store.events.list('acme', { limit: 3, ...(before !== undefined ? { before } : {}) });
+          if (page.length === 0) break;
+          seen.push(...page);
+          before = page.at(-1)!.id;
+        }
+        assert.deepEqual(seen, [...all].reverse());
+      });
+
+      it('filters by type and by name', async () => {
+        const [, view, signup, , signup2] = await seed([
+          { type: 'pageview', name: null },
+          { type: 'view', name: null, optimization: 'hero', variation: 'bold' },
+          { type: 'conversion', name: 'signup' },
+          { type: 'conversion', name: 'purchase' },
+          { type: 'custom', name: 'signup' },
+        ]);
+        assert.deepEqual(await store.events.list('acme', { type: 'view', limit: 10 }), [view]);
+        assert.deepEqual(await store.events.list('acme', { name: 'signup', limit: 10 }), [signup2, signup]);
+        assert.deepEqual(await store.events.list('acme', { type: 'conversion', name: 'signup', limit: 10 }), [signup]);
+        assert.deepEqual(await store.events.list('acme', { type: 'identify', limit: 10 }), []);
+      });
+
+      it('finds an event by its idempotency key', async () => {
+        const [e] = await seed([{ idempotencyKey: 'ORD-12345' }]);
+        assert.deepEqual(await store.events.findByIdempotencyKey('acme', 'ORD-12345'), e);
+        assert.equal(await store.events.findByIdempotencyKey('acme', 'ORD-missing'), null);
+      });
+
+      it('never shows one workspace\'s events to another', async () => {
+        const [a] = await seed([{ idempotencyKey: 'order-1', name: 'signup' }], 'acme');
+        const [g] = await seed([{ name: 'signup' }], 'globex');
+        assert.deepEqual(await store.events.list('acme', { limit: 10 }), [a]);
+        assert.deepEqual(await store.events.list('globex', { name: 'signup', limit: 10 }), [g]);
+        assert.equal(await store.events.get('globex', a!.id), null);
+        assert.equal(await store.events.findByIdempotencyKey('globex', 'order-1'), null);
+        assert.deepEqual(await store.events.list('nope', { limit: 10 }), []);
+      });
+
+      it('answers null for an id that does not exist', async () => {
+        assert.equal(await store.events.get('acme', 123_456), null);
+      });
+    });
+
+    describe('events: monthly count', () => {
+      it('counts stored events by the UTC month they were received in', async () => {
+        const lastMsOfJanuary = Date.UTC(2026, 0, 31, 23, 59, 59, 999);
+        const february = Date.UTC(2026, 1, 1, 0, 0, 0, 0);
+        await store.events.append({ events: [event('acme', { receivedAt: T0 }), event('acme', { receivedAt: T0 })], rejections: [] });
+        await store.events.append({ events: [event('acme', { receivedAt: lastMsOfJanuary })], rejections: [] });
+        await store.events.append({ events: [event('acme', { receivedAt: february })], rejections: [] });
+        await store.events.append({ events: [event('globex', { receivedAt: T0 })], rejections: [] });
+        assert.equal(await store.events.monthlyCount('acme', Date.UTC(2026, 0, 1)), 3);
+        assert.equal(await store.events.monthlyCount('acme', lastMsOfJanuary), 3);
+        assert.equal(await store.events.monthlyCount('acme', Date.UTC(2026, 1, 28, 23)), 1);
+        assert.equal(await store.events.monthlyCount('acme', Date.UTC(2025, 11, 31)), 0);
+        assert.equal(await store.events.monthlyCount('globex', T0), 1);
+      });
+
+      it('does not count events not stored for their idempotency key, nor rejections', async () => {
+        await store.events.append({ events: [event('acme', { idempotencyKey: 'k' })], rejections: [] });
+        await store.events.append({
+          events: [event('acme', { idempotencyKey: 'k' }), event('acme', { idempotencyKey: 'k', value: 1 })],
+          rejections: [rejection('acme')],
+        });
+        assert.equal(await store.events.monthlyCount('acme', T0), 1);
+      });
+    });
+
+    describe('rejections (quarantine)', () => {
+      async function quarantine(rs: NewRejection[]): Promise<void> {
+        await store.events.append({ events: [], rejections: rs });
+      }
+
+      it('keeps a rejection whole, not yet replayed', async () => {
+        const r = rejection('acme', { index: 2, dialect: 'convultra', route: { url: '/v1/track/batch', params: {} }, field: 'events[2].timestamp' });
+        await quarantine([r]);
+        const [got] = await store.rejections.list('acme', { limit: 10 });
+        assert.deepEqual(got, { ...r, id: got!.id, replayedAt: null, replayedEventId: null });
+        assert.deepEqual(await store.rejections.get('acme', [got!.id]), [got]);
+      });
+
+      it('keeps the rejections of an append that also stored events', async () => {
+        const [o] = await store.events.append({ events: [event('acme')], rejections: [rejection('acme', { index: 1 }), rejection('acme', { index: 2 })] });
+        assert.equal(o!.status, 'stored');
+        const list = await store.rejections.list('acme', { limit: 10 });
+        assert.deepEqual(list.map((r) => r.index), [2, 1]);
+      });
+
+      it('lists newest first and pages with the before cursor', async () => {
+        await quarantine([rejection('acme', { message: 'first' }), rejection('acme', { message: 'second' })]);
+        await quarantine([rejection('acme', { message: 'third' })]);
+        const all = await store.rejections.list('acme', { limit: 10 });
+        assert.deepEqual(all.map((r) => r.message), ['third', 'second', 'first']);
+        const next = await store.rejections.list('acme', { limit: 10, before: all[0]!.id });
+        assert.deepEqual(next, all.slice(1));
+        assert.deepEqual(await store.rejections.list('acme', { limit: 1 }), all.slice(0, 1));
+      });
+
+      it('marks a rejection replayed, and the pending list leaves it out', async () => {
+        await quarantine([rejection('acme', { message: 'a' }), rejection('acme', { message: 'b' })]);
+        const [b, a] = await store.rejections.list('acme', { limit: 10 });
+        await store.rejections.markReplayed('acme', a!.id, T0 + HOUR, 42);
+        assert.deepEqual(await store.rejections.get('acme', [a!.id]), [{ ...a!, replayedAt: T0 + HOUR, replayedEventId: 42 }]);
+        assert.deepEqual(await store.rejections.list('acme', { limit: 10, pending: true }), [b]);
+        await store.rejections.markReplayed('acme', b!.id, T0 + HOUR, null);
+        assert.deepEqual(await store.rejections.get('acme', [b!.id]), [{ ...b!, replayedAt: T0 + HOUR, replayedEventId: null }]);
+        assert.deepEqual(await store.rejections.list('acme', { limit: 10, pending: true }), []);
+      });
+
+      it('never shows or changes one workspace\'s rejections through another', async () => {
+        await quarantine([rejection('acme')]);
+        await quarantine([rejection('globex', { message: 'globex only' })]);
+        const [a] = await store.rejections.list('acme', { limit: 10 });
+        const [g] = await store.rejections.list('globex', { limit: 10 });
+        assert.equal(g!.message, 'globex only');
+        assert.deepEqual(await store.rejections.get('globex', [a!.id]), []);
+        const both = await store.rejections.get('acme', [a!.id, g!.id]);
+        assert.deepEqual(both, [a]);
+        await store.rejections.markReplayed('globex', a!.id, T0 + HOUR, 1);
+        assert.deepEqual(await store.rejections.get('acme', [a!.id]), [a]);
+      });
+
+      it('gives nothing for no ids', async () => {
+        await quarantine([rejection('acme')]);
+        assert.deepEqual(await store.rejections.get('acme', []), []);
+      });
+    });
+
+    describe('meta', () => {
+      it('answers null for an unset key, then the latest value set', async () => {
+        assert.equal(await store.meta.get('admin_token_sha256'), null);
+        await store.meta.set('admin_token_sha256', 'abc');
+        assert.equal(await store.meta.get('admin_token_sha256'), 'abc');
+        await store.meta.set('admin_token_sha256', 'def');
+        assert.equal(await store.meta.get('admin_token_sha256'), 'def');
+      });
+    });
+
+    describe('lifecycle', () => {
+      it('answers ping while open and not after close', async () => {
+        assert.equal(await store.ping(), true);
+        await store.close();
+        assert.equal(await store.ping(), false);
+      });
+
+      it('writes appends still queued when close is called, and refuses appends after it', async () => {
+        const pending = Array.from({ length: 25 }, (_, i) =>
+          store.events.append({ events: [event('acme', { idempotencyKey: `late-${i}` })], rejections: [rejection('acme', { message: `r${i}` })] }));
+        await store.close();
+        const outcomes = await Promise.all(pending);
+        assert.deepEqual(outcomes.map(([o]) => o!.status), Array(25).fill('stored'));
+        await assert.rejects(store.events.append({ events: [event('acme')], rejections: [] }), isStoreUnavailable);
+        if (opened.reopen === undefined) return;
+        const again = await opened.reopen();
+        try {
+          const ids = outcomes.map(([o]) => o!.event.id);
+          for (let i = 0; i < 25; i++) assert.deepEqual((await again.events.findByIdempotencyKey('acme', `late-${i}`))?.id, ids[i]);
+          assert.equal((await again.rejections.list('acme', { limit: 100 })).length, 25);
+        } finally {
+          await again.close();
+        }
+      });
+
+      it('keeps everything across a close and a reopen', async (t) => {
+        if (opened.reopen === undefined) {
+          t.skip('this driver cannot reopen its database');
+          return;
+        }
+        const k = await store.keys.create(apiKey('acme'));
+        const g = await store.goals.create('acme', 'signup', 'Signup', T0);
+        const [o] = await store.events.append({ events: [event('acme', { idempotencyKey: 'kept' })], rejections: [] });
+        await store.meta.set('m', 'v');
+        await store.close();
+        const again = await opened.reopen();
+        try {
+          assert.deepEqual(await again.keys.findByHash(k.hash), k);
+          assert.deepEqual(await again.goals.get('acme', g.id), g);
+          assert.deepEqual(await again.events.get('acme', stored(o!).id), stored(o!));
+          assert.equal(await again.meta.get('m'), 'v');
+          const [dup] = await again.events.append({ events: [event('acme', { idempotencyKey: 'kept' })], rejections: [] });
+          assert.deepEqual(dup, { status: 'existing', event: stored(o!) });
+        } finally {
+          await again.close();
+        }
+      });
+    });
+  });
+}

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { ServiceError, type CanonicalEvent } from '../../src/core/index.js';
+import { MIGRATIONS, openSqliteStore, type AppendBatch, type SqliteStore } from '../../src/store/index.js';
+import { storeContract } from './contract.js';
+
+const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
+
+/** Removes a temporary test folder; refuses anything whose name does not say it is a test's. */
+function removeTestDir(dir: string): void {
+  if (!path.basename(dir).includes('test')) throw new Error(`refusing to delete ${dir}: its name lacks "test"`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+function tempDbFile(): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'closeloop-store-test-')), 'closeloop.db');
+}
+
+function open(file: string, opts: { now?: number; maxPending?: number; onCommit?: (rows: number) => void } = {}): SqliteStore {
+  return openSqliteStore({
+    file,
+    commit: { maxWaitMs: 0, maxRows: 5000, maxPending: opts.maxPending ?? 20_000 },
+    quarantineMaxPerWorkspace: 100_000,
+    now: opts.now ?? T0,
+    ...(opts.onCommit ? { onCommit: opts.onCommit } : {}),
+  });
+}
+
+storeContract('sqlite', async () => {
+  const file = tempDbFile();
+  const store = open(file);
+  return {
+    store,
+    reopen: async () => open(file),
+    cleanup: async () => {
+      await store.close();
+      removeTestDir(path.dirname(file));
+    },
+  };
+});
+
+function conversion(key: string, overrides: Partial<CanonicalEvent> = {}): AppendBatch {
+  const event: CanonicalEvent = {
+    workspaceId: 'acme', type: 'conversion', name: 'signup', occurredAt: T0, receivedAt: T0, idempotencyKey: key,
+    visitorId: 'v1', sessionId: null, userDomain: null, userId: null, optimization: null, variation: null, value: null,
+    currency: null, properties: null, userData: null, context: null, source: 'native', ...overrides,
+  };
+  return { events: [event], rejections: [] };
+}
+
+const storeUnavailable = (err: unknown): boolean => err instanceof ServiceError && err.code === 'store_unavailable';
+
+describe('SQLite store', () => {
+  let file: string;
+  let store: SqliteStore;
+  beforeEach(async () => {
+    file = tempDbFile();
+    store = open(file);
+    await store.workspaces.create({ id: 'acme', name: 'Acme', settings: {}, createdAt: T0 });
+  });
+  afterEach(async () => {
+    await store.close();
+    removeTestDir(path.dirname(file));
+  });
+
+  const count = (sql: string): number => {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare(sql).pluck().get() as number;
+    } finally {
+      db.close();
+    }
+  };
+
+  it('runs in WAL mode with synchronous=FULL', () => {
+    assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(store.db.pragma('synchronous', { simple: true }), 2);
+    const other = new Database(file, { readonly: true });
+    try {
+      assert.equal(other.pragma('journal_mode', { simple: true }), 'wal', 'WAL is recorded in the file itself');
+    } finally {
+      other.close();
+    }
+  });
+
+  it('records each migration once, and reopening an existing file changes nothing', async () => {
+    const recorded = () => store.db.prepare('SELECT version, name, applied_at AS appliedAt FROM schema_migrations ORDER BY version').all();
+    const expected = MIGRATIONS.map((m) => ({ version: m.version, name: m.name, appliedAt: T0 }));
+    assert.deepEqual(recorded(), expected);
+    const [stored] = await store.events.append(conversion('kept'));
+    await store.close();
+    store = open(file, { now: T0 + 86_400_000 });
+    assert.deepEqual(recorded(), expected);
+    assert.deepEqual(await store.workspaces.get('acme'), { id: 'acme', name: 'Acme', settings: {}, createdAt: T0 });
+    assert.deepEqual(await store.events.findByIdempotencyKey('acme', 'kept'), stored!.event);
+  });
+
+  it('writes many concurrent appends in one commit', async () => {
+    await store.close();
+    const commits: number[] = [];
+    store = open(file, { onCommit: (rows) => commits.push(rows) });
+    const outcomes = await Promise.all(Array.from({ length: 100 }, (_, i) => store.events.append(conversion(`k${i}`))));
+    assert.deepEqual(commits, [100]);
+    assert.equal(new Set(outcomes.map(([o]) => o!.event.id)).size, 100);
+    assert.equal(count('SELECT count(*) FROM events'), 100);
+  });
+
+  it('rejects every job of a failed commit with store_unavailable and stores none of them', async () => {
+    // A trigger (in the schema, so the writer's connection has it too) makes the second job's
+    // insert fail inside the transaction the three jobs share.
+    store.db.exec(`CREATE TRIGGER fail_poison BEFORE INSERT ON events WHEN NEW.name = 'poison'
+      BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END`);
+    const jobs = [
+      store.events.append({ ...conversion('a'), rejections: [{ workspaceId: 'acme', receivedAt: T0, dialect: 'native', route: { url: '/v1/events', params: {} }, index: null, code: 'invalid_json', message: 'bad', field: null, raw: '{' }] }),
+      store.events.append(conversion('b', { name: 'poison' })),
+      store.events.append(conversion('c')),
+    ];
+    const settled = await Promise.allSettled(jobs);
+    assert.deepEqual(settled.map((s) => s.status), ['rejected', 'rejected', 'rejected']);
+    for (const s of settled) assert.ok(s.status === 'rejected' && storeUnavailable(s.reason), String((s as PromiseRejectedResult).reason));
+    assert.equal(count('SELECT count(*) FROM events'), 0);
+    assert.equal(count('SELECT count(*) FROM rejections'), 0);
+    assert.equal(await store.events.monthlyCount('acme', T0), 0);
+
+    store.db.exec('DROP TRIGGER fail_poison');
+    const [retry] = await store.events.append(conversion('a'));
+    assert.equal(retry!.status, 'stored', 'a retry after the failure is stored, not taken for a repeat');
+  });
+
+  it('refuses at once beyond the pending-commit limit instead of queueing', async () => {
+    await store.close();
+    store = open(file, { maxPending: 2 });
+    const settled = await Promise.allSettled([1, 2, 3].map((i) => store.events.append(conversion(`p${i}`))));
+    assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'fulfilled', 'rejected']);
+    assert.ok(storeUnavailable((settled[2] as PromiseRejectedResult).reason));
+    assert.equal(count('SELECT count(*) FROM events'), 2);
+  });
+});
