@@ -19,9 +19,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import JSON5 from 'json5';
-import { startRealServer, type RealServer } from '../helpers/server.js';
+import { ROOT, startRealServer, type RealServer } from '../helpers/server.js';
 
-const REFERENCE = process.env.CLOSELOOP_REFERENCE_DIR ?? '/work/shared/reference';
+// ../shared/ lies beside the checkout, in development and in CI alike.
+const REFERENCE = path.join(ROOT, '..', 'shared', 'reference');
 const ADMIN_TOKEN = 'cl_admin_reference_curls_test_0123456789abcdef';
 const KEY_PLACEHOLDERS = ['${apiKey}', 'AbCdEf123456', 'YOUR_SERVER_API_KEY', 'YOUR_API_KEY'];
 const VENDOR_HOSTS = ['https://log.intellimize.co', 'https://your-endpoint.com', 'https://webanalyzerapp.com'];
