@@ -42,8 +42,14 @@ type Autocannon = (opts: { url: string; connections: number; duration: number; p
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 // --- what runs ----------------------------------------------------------------------------------
-type Kind = 'native' | 'optimize' | 'batch';
-const KINDS: readonly Kind[] = ['native', 'optimize', 'batch'];
+/**
+ * batch: 100 conversions, each with its own idempotency key (the index that makes "never stored
+ * twice" possible is paid per event); views: 100 variation views, as the snippet and /collect
+ * send browser activity, which carries no idempotency key.
+ */
+type Kind = 'native' | 'optimize' | 'batch' | 'views';
+const KINDS: readonly Kind[] = ['native', 'optimize', 'batch', 'views'];
+const isBatch = (k: Kind): boolean => k === 'batch' || k === 'views';
 const SINGLE_RATIO_TARGET = 0.7;
 const BATCH_EVENTS_TARGET = 250_000;
 
@@ -82,7 +88,9 @@ function bodies(kind: Kind, ws: string, runId: string): { path: string; scheme: 
   if (kind === 'optimize') {
     return { path: '/event', scheme: 'ApiKey', next: () => { n++; return `{"customerId":"${ws}","eventName":"signup","userDomain":"crm","userId":"u${n % 1000}","actionId":"${runId}-${n}","actionTimestamp":${Date.now()}}`; } };
   }
-  const event = (i: number) => `{"type":"conversion","name":"signup","visitorId":"v${(n + i) % 1000}","idempotencyKey":"${runId}-${n}-${i}"}`;
+  const event = kind === 'views'
+    ? (i: number) => `{"type":"view","visitorId":"v${(n * 7 + i) % 100000}","optimization":"hero","variation":"${i % 2 === 0 ? 'control' : 'bold'}","timestamp":${Date.now()}}`
+    : (i: number) => `{"type":"conversion","name":"signup","visitorId":"v${(n + i) % 1000}","idempotencyKey":"${runId}-${n}-${i}"}`;
   if (kind === 'native') return { path: '/v1/events', scheme: 'Bearer', next: () => { n++; return event(0); } };
   return {
     path: '/v1/events', scheme: 'Bearer',
@@ -251,8 +259,8 @@ const delta = (a: Stats, b: Stats): Stats =>
 async function scenario(server: Server, which: 'bare' | 'closeloop', kind: Kind, runId: string, profile: string | null): Promise<Row> {
   const ws = `bench-${kind}-${runId}`; // same id for bare and closeloop: same body bytes
   const key = await server.setup(ws);
-  const connections = kind === 'batch' ? opts.batchConnections : opts.connections;
-  const eventsPerRequest = kind === 'batch' ? opts.batchSize : 1;
+  const connections = isBatch(kind) ? opts.batchConnections : opts.connections;
+  const eventsPerRequest = isBatch(kind) ? opts.batchSize : 1;
   const gen = bodies(kind, ws, runId);
   const request: CannonRequest = {
     method: 'POST', path: gen.path, headers: { 'content-type': 'application/json', authorization: `${gen.scheme} ${key}` },
@@ -370,7 +378,7 @@ async function main(): Promise<void> {
     if (r.problems.length > 0) return { ratio: null as number | null, pass: false as boolean | null, text: 'INVALID (see FAIL below)' };
     if (r.server === 'bare') return { ratio: null, pass: null, text: 'baseline' };
     const ratio = bareOf(r.kind) === undefined ? null : r.reqPerSec / bareOf(r.kind)!.reqPerSec;
-    if (r.kind === 'batch') {
+    if (isBatch(r.kind)) {
       const pass = r.eventsPerSec >= BATCH_EVENTS_TARGET;
       return { ratio, pass, text: `${(r.eventsPerSec / 1000).toFixed(0)}k/${BATCH_EVENTS_TARGET / 1000}k ev/s ${pass ? 'PASS' : 'MISS'}${ratio === null ? '' : ` (${ratio.toFixed(2)}× bare)`}` };
     }
@@ -404,8 +412,8 @@ async function main(): Promise<void> {
     scenarios: rows.map((r, i) => ({ ...r, ratioToBare: verdicts[i]!.ratio, targetMet: verdicts[i]!.pass })),
   };
   const pick = (k: Kind) => summary.scenarios.find((s) => s.server === 'closeloop' && s.kind === k);
-  out(`\nRESULT ${KINDS.filter((k) => pick(k) !== undefined).map((k) => (k === 'batch'
-    ? `batch${opts.batchSize}=${fmt(pick(k)!.eventsPerSec)} ev/s`
+  out(`\nRESULT ${KINDS.filter((k) => pick(k) !== undefined).map((k) => (isBatch(k)
+    ? `${k}${opts.batchSize}=${fmt(pick(k)!.eventsPerSec)} ev/s`
     : `${k}=${fmt(pick(k)!.reqPerSec)} req/s${pick(k)!.ratioToBare === null ? '' : ` (${pick(k)!.ratioToBare!.toFixed(2)}× bare)`}`)).join(', ')} — ${problems.length === 0 ? 'all requests stored exactly once' : `${problems.length} problem(s)`}`);
   if (argv.json === true) process.stdout.write(`${JSON.stringify(summary)}\n`);
   process.exitCode = problems.length === 0 ? 0 : 1;

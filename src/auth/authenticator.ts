@@ -19,17 +19,21 @@ export class Authenticator {
 
   async authenticate(secret: string | null, kind: KeyKind): Promise<ApiKeyRecord | null> {
     const presented = secret === null || secret.length > 200 ? 'cl_sk_not-a-key' : secret;
-    const hash = hashSecret(presented);
     const now = this.clock.now();
     let record: ApiKeyRecord | null;
-    const cached = this.#cache.get(hash);
+    let hash: string;
+    // The cache is keyed by the secret itself (it lives only in this process's memory), so a
+    // known key costs no hashing; anything else is hashed and looked up.
+    const cached = this.#cache.get(presented);
     if (cached !== undefined && cached.until > now) {
       record = cached.record;
+      hash = record.hash;
     } else {
+      hash = hashSecret(presented);
       record = await this.keys.findByHash(hash);
       if (record !== null) {
         if (this.#cache.size > 10_000) this.#cache.clear();
-        this.#cache.set(hash, { record, until: now + this.ttlMs });
+        this.#cache.set(presented, { record, until: now + this.ttlMs });
       }
     }
     const matches = sameDigest(record?.hash ?? DUMMY_HASH, hash);
@@ -39,6 +43,6 @@ export class Authenticator {
 
   /** Forget a key at once (after revocation or a limit change). */
   evict(hash: string): void {
-    this.#cache.delete(hash);
+    for (const [secret, entry] of this.#cache) if (entry.record.hash === hash) this.#cache.delete(secret);
   }
 }

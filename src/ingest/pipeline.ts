@@ -123,12 +123,14 @@ export class IngestPipeline {
   }
 
   #prepare(d: EventDraft, ws: ResolvedWorkspace, req: IngestRequest, receivedAt: number, index: number, raw: unknown): Prepared {
+    let context = d.context;
     const ipSource = d.context?.ip ?? req.clientIp;
-    const ip = ipSource === null || ipSource === undefined ? null : truncateIp(ipSource);
-    const context = { ...(d.context ?? {}) };
-    delete context.ip;
-    if (ip !== null) context.ip = ip;
-    if (context.userAgent === undefined && req.userAgent !== null && d.context !== null) context.userAgent = req.userAgent.slice(0, 512);
+    if (ipSource !== null && ipSource !== undefined) {
+      const { ip: _raw, ...rest } = d.context ?? {};
+      const ip = truncateIp(ipSource);
+      context = ip === null ? rest : { ...rest, ip };
+    }
+    if (req.userAgent !== null && context?.userAgent === undefined) context = { ...context, userAgent: req.userAgent.slice(0, 512) };
     const event: CanonicalEvent = {
       workspaceId: ws.workspace.id,
       type: d.type,
@@ -146,7 +148,7 @@ export class IngestPipeline {
       currency: d.currency,
       properties: scrubProperties(d.properties),
       userData: d.userData === null ? null : hashUserData(d.userData),
-      context: Object.keys(context).length === 0 ? null : context,
+      context: context === null || Object.keys(context).length === 0 ? null : context,
       source: req.dialect,
     };
     return { index, event, timestampGiven: d.timestampGiven, raw };

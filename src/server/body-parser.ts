@@ -53,7 +53,8 @@ export function readJson(buf: Buffer, relaxed: boolean): unknown {
   if (!isUtf8(buf)) return new UnreadableBody(ingestError('invalid_utf8', 'The body is not valid UTF-8 text.'), buf.toString('latin1').slice(0, 4096));
   const text = buf.toString('utf8');
   if (text.trim() === '') return new UnreadableBody(ingestError('invalid_json', 'The body is empty; send a JSON object.'), '');
-  if (nestingDepth(text, MAX_DEPTH) > MAX_DEPTH) {
+  // Nesting deeper than MAX_DEPTH needs more than 2 × MAX_DEPTH brackets: a short body cannot.
+  if (text.length > 2 * MAX_DEPTH && nestingDepth(text, MAX_DEPTH) > MAX_DEPTH) {
     return new UnreadableBody(ingestError('nesting_too_deep', `The body nests objects or arrays more than ${MAX_DEPTH} levels deep.`), text.slice(0, 4096));
   }
   try {

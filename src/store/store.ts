@@ -48,6 +48,7 @@ export interface EventStore {
    * disk; rejects (ServiceError store_unavailable) when it could not be made durable.
    * An event whose idempotency key the workspace already has is not stored: it comes back
    * `existing`, with the first event. Keys are unique per workspace for as long as events are kept.
+   * A stored event is the caller's own object, given its `id`.
    */
   append(batch: AppendBatch): Promise<AppendOutcome[]>;
   get(workspaceId: string, id: number): Promise<StoredEvent | null>;

@@ -21,9 +21,13 @@ export class SqliteEventStore implements EventStore {
   async append(batch: AppendBatch): Promise<AppendOutcome[]> {
     if (batch.events.length === 0 && batch.rejections.length === 0) return [];
     const results = await this.writer.submit(batch);
-    return results.map((r, i): AppendOutcome => (typeof r === 'number'
-      ? { status: 'stored', event: { ...batch.events[i]!, id: r } }
-      : { status: 'existing', event: eventFromRow(r) }));
+    return results.map((r, i): AppendOutcome => {
+      if (typeof r !== 'number') return { status: 'existing', event: eventFromRow(r) };
+      // The caller's event becomes the stored one: it only gains its id (no copy per event).
+      const event = batch.events[i] as StoredEvent;
+      event.id = r;
+      return { status: 'stored', event };
+    });
   }
 
   async get(workspaceId: string, id: number): Promise<StoredEvent | null> {
