@@ -1,26 +1,15 @@
-import type { DialectName, ContentField, EventContext, EventType, IngestError, PropertyValue, Result, StoredEvent, UserDataField } from '../core/index.js';
+import type { CanonicalEvent, ContentField, DialectName, IngestError, Result, StoredEvent, UserDataField } from '../core/index.js';
 import type { WorkspaceSettings, WorkspaceSettingsInput } from '../config/index.js';
 import type { ApiKeyRecord, Workspace } from '../store/index.js';
 
-/** What a dialect hands over for one event: canonical fields, PII still raw (the pipeline hashes it). */
-export interface EventDraft {
-  type: EventType;
-  name: string | null;
-  occurredAt: number;
+/**
+ * What a dialect hands over for one event: the canonical fields the sender controls, with PII
+ * still raw (the pipeline hashes it) and whether the time was given.
+ */
+export interface EventDraft extends Omit<CanonicalEvent, 'workspaceId' | 'receivedAt' | 'source' | 'userData'> {
   /** False when the sender gave no time and occurredAt defaulted to now; such a time is not compared on retries. */
   timestampGiven: boolean;
-  idempotencyKey: string | null;
-  visitorId: string | null;
-  sessionId: string | null;
-  userDomain: string | null;
-  userId: string | null;
-  optimization: string | null;
-  variation: string | null;
-  value: number | null;
-  currency: string | null;
-  properties: Record<string, PropertyValue> | null;
   userData: Partial<Record<UserDataField, string>> | null;
-  context: EventContext | null;
 }
 
 /** What a dialect's mapping may read while it turns one raw event into a draft. */
@@ -76,9 +65,9 @@ export interface RateLimitState {
   retryAfterSeconds: number | null;
 }
 
-export type EventResult =
-  | { index: number; status: 'stored' | 'duplicate'; event: StoredEvent }
-  | { index: number; status: 'rejected'; error: IngestError };
+export type AcceptedResult = { index: number; status: 'stored' | 'duplicate'; event: StoredEvent };
+export type RejectedResult = { index: number; status: 'rejected'; error: IngestError };
+export type EventResult = AcceptedResult | RejectedResult;
 
 export interface DryRunReport {
   /** The events as they would be stored (no ids). */

@@ -1,6 +1,6 @@
 import { ERROR_CATALOG, ingestError, type IngestError, type StoredEvent } from '../../core/index.js';
 import type { EventResult } from '../../ingest/index.js';
-import { isRecord } from '../shared/index.js';
+import { answerSingle, isRecord, sortOutcome } from '../shared/index.js';
 import { credentialFrom, type DialectRequest, headerValue, type Dialect, type HttpAnswer, type HttpInput } from '../types.js';
 import { ConvultraBatchSchema, ConvultraEventSchema, ConvultraResponseSchema, MAX_BATCH } from './schema.js';
 import { convultraToDraft } from './to-draft.js';
@@ -58,12 +58,7 @@ export const convultra: Dialect = {
       body: ConvultraEventSchema,
       response: ConvultraResponseSchema,
       read: (input) => read(input, false),
-      respond: (outcome) => {
-        if (outcome.error !== null) return error(outcome.error);
-        const r = outcome.results[0]!;
-        if (r.status === 'rejected') return error(r.error);
-        return { status: 200, body: { success: true, event_id: eventIdOf(r.event), ...(outcome.dryRun !== null ? { dryRun: outcome.dryRun } : {}) } };
-      },
+      respond: (outcome) => answerSingle(outcome, error, (r) => ({ success: true, event_id: eventIdOf(r.event) })),
     },
     {
       url: '/v1/track/batch',
@@ -72,12 +67,11 @@ export const convultra: Dialect = {
       response: ConvultraResponseSchema,
       read: (input) => read(input, true),
       respond: (outcome) => {
-        if (outcome.error !== null) return error(outcome.error);
+        const { refusal, accepted } = sortOutcome(outcome);
         const rs = outcome.results;
-        const accepted = rs.filter((r): r is Extract<EventResult, { event: StoredEvent }> => r.status !== 'rejected');
-        if (accepted.length === 0) {
-          const answer = error((rs[0] as { error: IngestError }).error);
-          (answer.body as Record<string, unknown>).results = rs.map(resultOf);
+        if (refusal !== null) {
+          const answer = error(refusal);
+          if (rs.length > 0) (answer.body as Record<string, unknown>).results = rs.map(resultOf);
           return answer;
         }
         return {

@@ -1,7 +1,7 @@
 import { ERROR_CATALOG, ingestError, type IngestError } from '../../core/index.js';
 import type { EventResult } from '../../ingest/index.js';
 import { credentialFrom, headerValue, type Dialect, type HttpAnswer } from '../types.js';
-import { isRecord } from '../shared/index.js';
+import { isRecord, sortOutcome } from '../shared/index.js';
 import { MAX_BATCH, NativeBodySchema, NativeResponseSchema } from './schema.js';
 import { nativeToDraft } from './to-draft.js';
 
@@ -59,14 +59,12 @@ export const native: Dialect = {
       };
     },
     respond: (outcome, input) => {
-      if (outcome.error !== null) return error(outcome.error);
+      const { refusal } = sortOutcome(outcome);
       const rs = outcome.results;
-      const rejected = rs.filter((r) => r.status === 'rejected');
       const batch = isRecord(input.body) && 'events' in input.body;
-      if (rejected.length === rs.length) {
-        const first = rejected[0]!.error;
-        const answer = error(first);
-        if (batch) (answer.body as Record<string, unknown>).results = rs.map(resultOf);
+      if (refusal !== null) {
+        const answer = error(refusal);
+        if (batch && rs.length > 0) (answer.body as Record<string, unknown>).results = rs.map(resultOf);
         return answer;
       }
       const body: Record<string, unknown> = {

@@ -1,6 +1,6 @@
 import { ERROR_CATALOG, ingestError, ok, reject, type IngestError, type Result } from '../../core/index.js';
 import { readTimestamp, type EventDraft, type ParseContext } from '../../ingest/index.js';
-import { checker, isRecord } from '../shared/index.js';
+import { answerSingle, checker, isRecord } from '../shared/index.js';
 import { credentialFrom, type DialectRequest, type Dialect, type DialectRoute, type HttpAnswer, type HttpInput } from '../types.js';
 import { OptimizeEventSchema, OptimizeResponseSchema } from './schema.js';
 
@@ -66,13 +66,8 @@ function read(input: HttpInput, pathCustomerId: string | null, url: string): Dia
   };
 }
 
-function respond(outcome: Parameters<DialectRoute['respond']>[0], input: HttpInput): HttpAnswer {
-  if (outcome.error !== null) return error(outcome.error);
-  const r = outcome.results[0]!;
-  if (r.status === 'rejected') return error(r.error);
-  // "If the request is successful, the command line returns the data you submitted."
-  return outcome.dryRun === null ? { status: 200, body: input.body } : { status: 200, body: { ...(input.body as object), dryRun: outcome.dryRun } };
-}
+// "If the request is successful, the command line returns the data you submitted."
+const respond: DialectRoute['respond'] = (outcome, input) => answerSingle(outcome, error, () => ({ ...(input.body as Record<string, unknown>) }));
 
 /** Optimize off-site conversions (spec/api.md §3). */
 export const optimize: Dialect = {

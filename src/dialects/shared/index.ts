@@ -1,2 +1,3 @@
 export { checker, jsonPath } from './check.js';
 export { isRecord, scalarProperties } from './values.js';
+export { answerSingle, sortOutcome, type Sorted } from './outcome.js';

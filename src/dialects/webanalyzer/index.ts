@@ -1,6 +1,6 @@
-import { ERROR_CATALOG, ingestError, ok, reject, type IngestError, type PropertyValue, type Result, type StoredEvent } from '../../core/index.js';
-import type { EventDraft, EventResult, ParseContext } from '../../ingest/index.js';
-import { checker, isRecord } from '../shared/index.js';
+import { ERROR_CATALOG, ingestError, ok, reject, type IngestError, type PropertyValue, type Result } from '../../core/index.js';
+import type { EventDraft, ParseContext } from '../../ingest/index.js';
+import { answerSingle, checker, isRecord, sortOutcome } from '../shared/index.js';
 import { credentialFrom, type DialectRequest, headerValue, type Dialect, type HttpAnswer, type HttpInput } from '../types.js';
 import { MAX_BATCH, WebAnalyzerBatchSchema, WebAnalyzerEventSchema, WebAnalyzerResponseSchema } from './schema.js';
 
@@ -91,7 +91,6 @@ function read(input: HttpInput, batch: boolean): DialectRequest {
   };
 }
 
-type Accepted = Extract<EventResult, { event: StoredEvent }>;
 
 /** Web Analyzer Measurement Protocol (spec/api.md §5). */
 export const webanalyzer: Dialect = {
@@ -105,12 +104,7 @@ export const webanalyzer: Dialect = {
       body: WebAnalyzerEventSchema,
       response: WebAnalyzerResponseSchema,
       read: (input) => read(input, false),
-      respond: (outcome) => {
-        if (outcome.error !== null) return error(outcome.error);
-        const r = outcome.results[0]!;
-        if (r.status === 'rejected') return error(r.error);
-        return { status: 200, body: { ok: true, event_id: r.event.id, ...(outcome.dryRun !== null ? { dryRun: outcome.dryRun } : {}) } };
-      },
+      respond: (outcome) => answerSingle(outcome, error, (r) => ({ ok: true, event_id: r.event.id })),
     },
     {
       url: '/api/v1/websites/:websiteId/track/batch',
@@ -119,16 +113,11 @@ export const webanalyzer: Dialect = {
       response: WebAnalyzerResponseSchema,
       read: (input) => read(input, true),
       respond: (outcome) => {
-        if (outcome.error !== null) return error(outcome.error);
-        const rs = outcome.results;
-        const accepted = rs.filter((r): r is Accepted => r.status !== 'rejected');
-        const rejected = rs.filter((r) => r.status === 'rejected').map((r) => {
-          const e = (r as { error: IngestError }).error;
-          return { index: r.index, error: CODE_BY_STATUS[ERROR_CATALOG[e.code].status] ?? 'validation_error', message: e.message };
-        });
-        if (accepted.length === 0) {
-          const answer = error((rs[0] as { error: IngestError }).error);
-          (answer.body as Record<string, unknown>).rejected = rejected;
+        const { refusal, accepted, rejected: refused } = sortOutcome(outcome);
+        const rejected = refused.map((r) => ({ index: r.index, error: CODE_BY_STATUS[ERROR_CATALOG[r.error.code].status] ?? 'validation_error', message: r.error.message }));
+        if (refusal !== null) {
+          const answer = error(refusal);
+          if (rejected.length > 0) (answer.body as Record<string, unknown>).rejected = rejected;
           return answer;
         }
         return {
