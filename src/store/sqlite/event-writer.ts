@@ -12,8 +12,8 @@ export function monthOf(ms: number): string {
 export type WriteResult = number | EventRow;
 
 /**
- * The statements that append events and rejections. Runs inside a group commit's transaction,
- * on whichever thread owns the write connection (the writer worker, or inline).
+ * The statements that append events and rejections. Runs inside a group commit's transaction on
+ * the writer worker: write() for each job, then writeUsage() once before COMMIT.
  */
 export class EventWriter {
   readonly #insertEvent: Database.Statement;
@@ -22,6 +22,7 @@ export class EventWriter {
   readonly #insertRejection: Database.Statement;
   readonly #pruneRejections: Database.Statement;
   readonly #rejectionsSincePrune = new Map<string, number>();
+  readonly #usage = new Map<string, number>();
 
   constructor(db: Database.Database, private readonly quarantineMax: number) {
     // A repeated idempotency key is detected by the insert itself, against the partial unique
@@ -55,10 +56,25 @@ export class EventWriter {
     }
     if (stored > 0) {
       const first = batch.events[0]!;
-      this.#addUsage.run(first.workspaceId, monthOf(first.receivedAt), stored);
+      const key = `${first.workspaceId}\u0000${monthOf(first.receivedAt)}`;
+      this.#usage.set(key, (this.#usage.get(key) ?? 0) + stored);
     }
     for (const r of batch.rejections) this.#quarantine(r);
     return results;
+  }
+
+  /** Adds up the group's accepted events per workspace and month: one statement per workspace per commit, not per request. */
+  writeUsage(): void {
+    for (const [key, n] of this.#usage) {
+      const [workspaceId, month] = key.split('\u0000') as [string, string];
+      this.#addUsage.run(workspaceId, month, n);
+    }
+    this.#usage.clear();
+  }
+
+  /** Forgets what a rolled-back group counted. */
+  discard(): void {
+    this.#usage.clear();
   }
 
   #quarantine(r: NewRejection): void {

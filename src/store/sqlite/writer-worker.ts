@@ -25,10 +25,15 @@ const rowsOf = (job: WriterJob): number => job.batch.events.length + job.batch.r
 function commit(group: WriterJob[]): void {
   const started = performance.now();
   try {
-    const results = db.transaction(() => group.map((job) => ({ id: job.id, result: writer.write(job.batch) }))).immediate();
+    const results = db.transaction(() => {
+      const done = group.map((job) => ({ id: job.id, result: writer.write(job.batch) }));
+      writer.writeUsage();
+      return done;
+    }).immediate();
     const rows = group.reduce((n, job) => n + rowsOf(job), 0);
     port.postMessage({ type: 'done', results, rows, ms: performance.now() - started } satisfies FromWriter);
   } catch (err) {
+    writer.discard();
     port.postMessage({
       type: 'failed', ids: group.map((job) => job.id),
       message: err instanceof Error ? err.message : String(err),
