@@ -64,7 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   installBodyParser(fastify);
   installErrorHandler(fastify, dialectOfRequest, config.maxBodyBytes);
   fastify.addHook('onResponse', async (req, reply) => {
-    metrics.requests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+    metrics.request(req.routeOptions.url ?? 'unmatched', reply.statusCode);
   });
   // Once draining, a request still in flight closes its connection after the answer: a client's
   // kept-alive connection would otherwise hold shutdown open for keepAliveTimeout (72 s).

@@ -18,10 +18,30 @@ export class Metrics implements IngestMetrics {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'closeloop_' });
   }
 
-  accepted(dialect: DialectName, n: number): void { if (n > 0) this.eventsAccepted.inc({ dialect }, n); }
+  // Labelled children are looked up once, not hashed from their labels on every request.
+  readonly #accepted = new Map<DialectName, client.Counter.Internal>();
+  readonly #batch = new Map<DialectName, client.Histogram.Internal<string>>();
+  readonly #requests = new Map<string, client.Counter.Internal>();
+
+  accepted(dialect: DialectName, n: number): void {
+    if (n === 0) return;
+    let c = this.#accepted.get(dialect);
+    if (c === undefined) this.#accepted.set(dialect, (c = this.eventsAccepted.labels({ dialect })));
+    c.inc(n);
+  }
   duplicate(dialect: DialectName, n: number): void { this.eventsDuplicate.inc({ dialect }, n); }
   rejected(dialect: DialectName, reason: string, n: number): void { this.eventsRejected.inc({ dialect, reason }, n); }
-  batchSize(dialect: DialectName, n: number): void { this.batchSizes.observe({ dialect }, n); }
+  batchSize(dialect: DialectName, n: number): void {
+    let h = this.#batch.get(dialect);
+    if (h === undefined) this.#batch.set(dialect, (h = this.batchSizes.labels({ dialect })));
+    h.observe(n);
+  }
+  request(route: string, status: number): void {
+    const key = `${status} ${route}`;
+    let c = this.#requests.get(key);
+    if (c === undefined) this.#requests.set(key, (c = this.requests.labels({ route, status: String(status) })));
+    c.inc();
+  }
   commit(rows: number, ms: number): void {
     this.commitSeconds.observe(ms / 1000);
     this.commitRows.observe(rows);
