@@ -24,19 +24,24 @@ const WsParams = Type.Object({ ws: WorkspaceIdSchema });
 const security = [{ adminToken: [] }];
 const page = (max: number) => Type.Integer({ minimum: 1, maximum: max, default: 50 });
 
+/** Every route in `scope` answers 401 unless it carries the admin token (compared as hashes, in constant time). */
+export function guardAdmin(scope: FastifyInstance, adminTokenHash: string): void {
+  scope.addHook('onRequest', async (req, reply) => {
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    if (m === null || !sameDigest(hashSecret(m[1]!), adminTokenHash)) {
+      const answer = adminError(ingestError('unauthorized', 'This endpoint needs the admin token: Authorization: Bearer <CLOSELOOP_ADMIN_TOKEN>.'));
+      return reply.code(401).send(answer.body);
+    }
+    return undefined;
+  });
+}
+
 /** The admin API, spec/api.md §8. Every route needs the admin token; every path is scoped by workspace. */
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { admin, store, pipeline, workspaces, clock } = deps;
 
   void app.register(async (scope) => {
-    scope.addHook('onRequest', async (req, reply) => {
-      const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-      if (m === null || !sameDigest(hashSecret(m[1]!), deps.adminTokenHash)) {
-        const answer = adminError(ingestError('unauthorized', 'This endpoint needs the admin token: Authorization: Bearer <CLOSELOOP_ADMIN_TOKEN>.'));
-        return reply.code(401).send(answer.body);
-      }
-      return undefined;
-    });
+    guardAdmin(scope, deps.adminTokenHash);
 
     const ws = (req: FastifyRequest) => (req.params as { ws: string }).ws;
     const tags = (t: string) => ({ tags: [`admin: ${t}`], security });

@@ -7,7 +7,9 @@ import type { Config } from '../config/index.js';
 import type { Clock } from '../core/index.js';
 import { IngestPipeline, WorkspaceDirectory } from '../ingest/index.js';
 import type { Store } from '../store/index.js';
-import { registerAdminRoutes } from './admin-routes.js';
+import { guardAdmin, registerAdminRoutes } from './admin-routes.js';
+import { registerAttributionRoutes } from './attribution-routes.js';
+import { AttributionRunner } from '../attribution/index.js';
 import { installBodyParser } from './body-parser.js';
 import { installErrorHandler } from './errors.js';
 import { dialectOfRequest, registerIngestRoutes } from './ingest-routes.js';
@@ -26,6 +28,7 @@ export interface App {
   fastify: FastifyInstance;
   admin: AdminService;
   pipeline: IngestPipeline;
+  runner: AttributionRunner;
   /** Stop admitting new work (readyz turns 503) before close. */
   drain(): void;
 }
@@ -90,7 +93,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerOpsRoutes(fastify, store, metrics, () => draining);
   registerIngestRoutes(fastify, pipeline);
   registerAdminRoutes(fastify, { store, admin, pipeline, workspaces, clock, adminTokenHash: deps.adminTokenHash });
+  const runner = new AttributionRunner(store, clock, (ok) => metrics.attributionRuns.inc({ result: ok ? 'ok' : 'failed' }));
+  registerAttributionRoutes(fastify, { store, admin, runner, clock, adminGuard: (scope) => guardAdmin(scope, deps.adminTokenHash) });
   fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());
 
-  return { fastify, admin, pipeline, drain: () => { draining = true; } };
+  return { fastify, admin, pipeline, runner, drain: () => { draining = true; } };
 }

@@ -1,7 +1,7 @@
 import type { CanonicalEvent, StoredEvent } from '../core/index.js';
 import type { WorkspaceSettingsInput } from '../config/index.js';
 import type {
-  ApiKeyRecord, AppendOutcome, EventQuery, Goal, NewRejection, Optimization,
+  ApiKeyRecord, AppendOutcome, AttributionRun, OutcomeChange, ScannedEvent, StoredOutcome, EventQuery, Goal, NewRejection, Optimization,
   OptimizationStatus, Rejection, Workspace,
 } from './types.js';
 
@@ -66,6 +66,20 @@ export interface RejectionStore {
   markReplayed(workspaceId: string, id: number, at: number, eventId: number | null): Promise<void>;
 }
 
+export interface AttributionStore {
+  /** A workspace's events received up to `until`, in id order. */
+  scan(workspaceId: string, until: number): Iterable<ScannedEvent> | AsyncIterable<ScannedEvent>;
+  outcomes(workspaceId: string): Promise<Map<number, StoredOutcome>>;
+  outcome(workspaceId: string, eventId: number): Promise<StoredOutcome | null>;
+  /**
+   * Records a run: its summary, the outcomes it changed and what changed, all or nothing — a run
+   * that dies before this leaves the previous outcomes whole.
+   */
+  commitRun(run: Omit<AttributionRun, 'id'>, outcomes: Omit<StoredOutcome, 'runId'>[], changes: OutcomeChange[]): Promise<AttributionRun>;
+  runs(workspaceId: string, limit: number): Promise<AttributionRun[]>;
+  run(workspaceId: string, id: number): Promise<{ run: AttributionRun; changes: OutcomeChange[] } | null>;
+}
+
 export interface MetaStore {
   get(key: string): Promise<string | null>;
   set(key: string, value: string): Promise<void>;
@@ -80,6 +94,7 @@ export interface Store {
   readonly optimizations: OptimizationStore;
   readonly events: EventStore;
   readonly rejections: RejectionStore;
+  readonly attribution: AttributionStore;
   readonly meta: MetaStore;
   /** True when the store answers; used by /readyz. */
   ping(): Promise<boolean>;

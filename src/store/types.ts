@@ -98,3 +98,57 @@ export interface EventQuery {
   before?: number;
   limit: number;
 }
+
+/** One conversion's recorded attribution (spec/attribution.md "Answers"). */
+export interface StoredOutcome {
+  eventId: number;
+  outcome: 'attributed' | 'not_attributed';
+  reason: string | null;
+  goalId: number | null;
+  attributions: { optimization: string; variation: string; viewedAt: number; visitorId: string }[];
+  /** What the explanation needs: the visitors considered and the view that decided a session reason. */
+  detail: { visitors: string[]; deciding: unknown };
+  runId: number;
+}
+
+export interface AttributionRun {
+  id: number;
+  workspaceId: string;
+  mode: 'full' | 'incremental';
+  /** Events received up to this instant were considered. */
+  until: number;
+  startedAt: number;
+  finishedAt: number;
+  conversionsProcessed: number;
+  attributed: number;
+  notAttributed: number;
+  /** Conversions whose outcome this run changed (restatement). */
+  changed: number;
+  newlyAttributed: number;
+  unattributed: number;
+}
+
+/** What a run changed for one conversion. */
+export interface OutcomeChange {
+  eventId: number;
+  before: Pick<StoredOutcome, 'outcome' | 'reason' | 'attributions'> | null;
+  after: Pick<StoredOutcome, 'outcome' | 'reason' | 'attributions'>;
+}
+
+/** The fields of an event that attribution reads, in id order. */
+export interface ScannedEvent {
+  id: number;
+  type: EventType;
+  name: string | null;
+  occurredAt: number;
+  receivedAt: number;
+  idempotencyKey: string | null;
+  visitorId: string | null;
+  sessionId: string | null;
+  userDomain: string | null;
+  userId: string | null;
+  optimization: string | null;
+  variation: string | null;
+  value: number | null;
+  source: DialectName;
+}

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Store } from '../store.js';
 import { openConnection } from './connection.js';
+import { SqliteAttributionStore } from './attribution.js';
 import { SqliteEventStore } from './events.js';
 import { SqliteGoalStore } from './goals.js';
 import { SqliteKeyStore } from './keys.js';
@@ -29,6 +30,7 @@ export class SqliteStore implements Store {
   readonly optimizations: SqliteOptimizationStore;
   readonly events: SqliteEventStore;
   readonly rejections: SqliteRejectionStore;
+  readonly attribution: SqliteAttributionStore;
   readonly meta: SqliteMetaStore;
   #closed = false;
 
@@ -39,6 +41,7 @@ export class SqliteStore implements Store {
     this.optimizations = new SqliteOptimizationStore(db);
     this.events = new SqliteEventStore(db, new WriterClient({ file: options.file, commit: options.commit, quarantineMax: options.quarantineMaxPerWorkspace }, options.onCommit));
     this.rejections = new SqliteRejectionStore(db);
+    this.attribution = new SqliteAttributionStore(db);
     this.meta = new SqliteMetaStore(db);
   }
 

@@ -61,6 +61,28 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX rejections_workspace ON rejections(workspace_id, id);
     `,
   },
+  {
+    version: 2,
+    name: 'attribution outcomes, runs and restatements',
+    sql: `
+      CREATE TABLE attribution_runs (
+        id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, mode TEXT NOT NULL, until INTEGER NOT NULL,
+        started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL, conversions_processed INTEGER NOT NULL,
+        attributed INTEGER NOT NULL, not_attributed INTEGER NOT NULL, changed INTEGER NOT NULL,
+        newly_attributed INTEGER NOT NULL, unattributed INTEGER NOT NULL
+      );
+      CREATE INDEX attribution_runs_workspace ON attribution_runs(workspace_id, id);
+      CREATE TABLE attribution_outcomes (
+        workspace_id TEXT NOT NULL, event_id INTEGER NOT NULL, outcome TEXT NOT NULL, reason TEXT, goal_id INTEGER,
+        attributions TEXT NOT NULL, detail TEXT NOT NULL, run_id INTEGER NOT NULL,
+        PRIMARY KEY (workspace_id, event_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE attribution_changes (
+        run_id INTEGER NOT NULL, event_id INTEGER NOT NULL, before TEXT, after TEXT NOT NULL,
+        PRIMARY KEY (run_id, event_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */

@@ -1,0 +1,124 @@
+import { effectiveSettings } from '../config/index.js';
+import type { Clock } from '../core/index.js';
+import type { OutcomeChange, Store, StoredOutcome } from '../store/index.js';
+import { ActivityIndex } from './activity.js';
+import { attributeConversion, type ConversionInput, type EngineContext, type Outcome } from './engine.js';
+import { goalAt, indexGoalsByName } from './goals.js';
+import type { SessionRules } from './sessions.js';
+
+export interface RunSummary {
+  runId: number;
+  conversionsProcessed: number;
+  attributed: number;
+  notAttributed: number;
+  changed: number;
+  newlyAttributed: number;
+  unattributed: number;
+  durationMs: number;
+}
+
+/** Everything a run reads, loaded once: the engine's context plus the conversions to judge. */
+export interface Loaded {
+  ctx: EngineContext;
+  rules: SessionRules;
+  conversions: (ConversionInput & { value: number | null; idempotencyKey: string | null })[];
+}
+
+/** Reads a workspace's goals, optimizations and events (received up to `until`) into the engine's structures. */
+export async function loadWorkspace(store: Store, workspaceId: string, until: number): Promise<Loaded> {
+  const ws = await store.workspaces.get(workspaceId);
+  if (ws === null) throw new Error(`Workspace "${workspaceId}" does not exist.`);
+  const settings = effectiveSettings(ws.settings);
+  const rules: SessionRules = { timeoutMs: settings.sessionTimeoutMinutes * 60_000, maxMs: settings.sessionMaxHours * 3_600_000 };
+  const goals = await store.goals.list(workspaceId);
+  const goalsByName = indexGoalsByName(goals);
+  const optimizations = (await store.optimizations.list(workspaceId))
+    .map((o) => ({ key: o.key, goalIds: o.goalIds }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const activity = new ActivityIndex(rules);
+  const conversions: Loaded['conversions'] = [];
+  for await (const e of store.attribution.scan(workspaceId, until)) {
+    activity.add(e);
+    // Server-side conversions, and browser custom events named as a goal was called at the time.
+    const isConversion = e.type === 'conversion' || (e.type === 'custom' && e.name !== null && 'goal' in goalAt(goalsByName, e.name, e.occurredAt));
+    if (isConversion && e.name !== null) {
+      conversions.push({
+        id: e.id, name: e.name, occurredAt: e.occurredAt, receivedAt: e.receivedAt, visitorId: e.visitorId, sessionId: e.sessionId,
+        userDomain: e.userDomain, userId: e.userId, value: e.value, idempotencyKey: e.idempotencyKey,
+      });
+    }
+  }
+  activity.build();
+  return { ctx: { goalsByName, optimizations, activity }, rules, conversions };
+}
+
+export function toStored(eventId: number, o: Outcome): Omit<StoredOutcome, 'runId'> {
+  return o.outcome === 'attributed'
+    ? { eventId, outcome: 'attributed', reason: null, goalId: o.goalId, attributions: o.attributions, detail: { visitors: o.visitors, deciding: null } }
+    : { eventId, outcome: 'not_attributed', reason: o.reason, goalId: o.goalId, attributions: [], detail: { visitors: o.visitors, deciding: o.deciding } };
+}
+
+const summaryOf = (o: Pick<StoredOutcome, 'outcome' | 'reason' | 'attributions'>) => ({ outcome: o.outcome, reason: o.reason, attributions: o.attributions });
+const same = (a: Omit<StoredOutcome, 'runId'>, b: StoredOutcome): boolean =>
+  a.outcome === b.outcome && a.reason === b.reason && JSON.stringify(a.attributions) === JSON.stringify(b.attributions) && JSON.stringify(a.detail) === JSON.stringify(b.detail);
+
+/**
+ * Attribution runs, one at a time per workspace. Each run judges every conversion received up to
+ * `until` from scratch, so an incremental run and a full recompute cannot disagree; it then
+ * writes only the outcomes that changed, with what changed (the restatement), in one
+ * transaction — a run that dies half-way leaves the previous outcomes whole.
+ */
+export class AttributionRunner {
+  readonly #running = new Map<string, Promise<RunSummary>>();
+
+  constructor(private readonly store: Store, private readonly clock: Clock, private readonly onRun: (ok: boolean) => void = () => {}) {}
+
+  run(workspaceId: string, options: { until?: number; mode?: 'full' | 'incremental' } = {}): Promise<RunSummary> {
+    const previous = this.#running.get(workspaceId) ?? Promise.resolve(null);
+    const next = previous.catch(() => null).then(() => this.#run(workspaceId, options));
+    this.#running.set(workspaceId, next);
+    const clear = () => { if (this.#running.get(workspaceId) === next) this.#running.delete(workspaceId); };
+    next.then(clear, clear);
+    return next;
+  }
+
+  async #run(workspaceId: string, options: { until?: number; mode?: 'full' | 'incremental' }): Promise<RunSummary> {
+    const startedAt = this.clock.now();
+    const t0 = performance.now();
+    try {
+      const until = options.until ?? startedAt;
+      const loaded = await loadWorkspace(this.store, workspaceId, until);
+      const before = await this.store.attribution.outcomes(workspaceId);
+      const changed: Omit<StoredOutcome, 'runId'>[] = [];
+      const changes: OutcomeChange[] = [];
+      let attributed = 0;
+      let newlyAttributed = 0;
+      let unattributed = 0;
+      for (const c of loaded.conversions) {
+        const o = toStored(c.id, attributeConversion(c, loaded.ctx));
+        if (o.outcome === 'attributed') attributed++;
+        const old = before.get(c.id);
+        if (old !== undefined && same(o, old)) continue;
+        changed.push(o);
+        if (old === undefined || summaryOf(old).outcome !== o.outcome || JSON.stringify(old.attributions) !== JSON.stringify(o.attributions) || old.reason !== o.reason) {
+          changes.push({ eventId: c.id, before: old === undefined ? null : summaryOf(old), after: summaryOf(o) });
+          if (o.outcome === 'attributed' && old?.outcome !== 'attributed') newlyAttributed++;
+          if (o.outcome !== 'attributed' && old?.outcome === 'attributed') unattributed++;
+        }
+      }
+      const run = await this.store.attribution.commitRun({
+        workspaceId, mode: options.mode ?? 'full', until, startedAt, finishedAt: this.clock.now(),
+        conversionsProcessed: loaded.conversions.length, attributed, notAttributed: loaded.conversions.length - attributed,
+        changed: changes.length, newlyAttributed, unattributed,
+      }, changed, changes);
+      this.onRun(true);
+      return {
+        runId: run.id, conversionsProcessed: run.conversionsProcessed, attributed, notAttributed: run.notAttributed,
+        changed: run.changed, newlyAttributed, unattributed, durationMs: Math.round(performance.now() - t0),
+      };
+    } catch (err) {
+      this.onRun(false);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { WorkspaceIdSchema } from '../admin/index.js';
+import type { AdminService } from '../admin/index.js';
+import { AttributionRunner, explain, optimizationResults, ResultsError, type Outcome } from '../attribution/index.js';
+import { effectiveSettings } from '../config/index.js';
+import { ServiceError, type Clock, type StoredEvent } from '../core/index.js';
+import type { OutcomeChange, Store, StoredOutcome } from '../store/index.js';
+
+const security = [{ adminToken: [] }];
+const tags = ['admin: attribution'];
+const WsParams = Type.Object({ ws: WorkspaceIdSchema });
+const Instant = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ format: 'date-time' })], { description: 'epoch milliseconds or an ISO 8601 time' });
+
+const instant = (v: number | string | undefined): number | undefined => (v === undefined ? undefined : typeof v === 'number' ? v : Date.parse(v));
+
+/** Per-variation deltas of a run: what its changes added to and took from each variation. */
+export function variationDeltas(changes: OutcomeChange[]): { optimization: string; variation: string; conversions: number }[] {
+  const deltas = new Map<string, number>();
+  const bump = (o: string, v: string, n: number) => deltas.set(`${o}\u0000${v}`, (deltas.get(`${o}\u0000${v}`) ?? 0) + n);
+  for (const c of changes) {
+    for (const a of c.before?.attributions ?? []) bump(a.optimization, a.variation, -1);
+    for (const a of c.after.attributions) bump(a.optimization, a.variation, 1);
+  }
+  return [...deltas].filter(([, n]) => n !== 0).map(([k, n]) => {
+    const [optimization, variation] = k.split('\u0000') as [string, string];
+    return { optimization, variation, conversions: n };
+  }).sort((a, b) => a.optimization.localeCompare(b.optimization) || a.variation.localeCompare(b.variation));
+}
+
+/** The engine's outcome back from what a run stored, to explain it. */
+function outcomeOf(s: StoredOutcome): Outcome {
+  return s.outcome === 'attributed'
+    ? { outcome: 'attributed', goalId: s.goalId!, attributions: s.attributions, visitors: s.detail.visitors }
+    : { outcome: 'not_attributed', reason: s.reason as Extract<Outcome, { outcome: 'not_attributed' }>['reason'], goalId: s.goalId, visitors: s.detail.visitors, deciding: s.detail.deciding as never };
+}
+
+/** GET …/conversions/{key}'s answer (spec/attribution.md "Answers"). */
+export async function conversionAnswer(store: Store, workspaceId: string, event: StoredEvent) {
+  const stored = await store.attribution.outcome(workspaceId, event.id);
+  if (stored === null) {
+    return { conversion: event, outcome: 'pending' as const, attributions: [], reason: null, explanation: 'No attribution run has seen this conversion yet; run `closeloop attribute` or wait for the schedule.' };
+  }
+  const ws = await store.workspaces.get(workspaceId);
+  const settings = effectiveSettings(ws?.settings ?? {});
+  const rules = { timeoutMs: settings.sessionTimeoutMinutes * 60_000, maxMs: settings.sessionMaxHours * 3_600_000 };
+  const input = { id: event.id, name: event.name ?? '', occurredAt: event.occurredAt, receivedAt: event.receivedAt, visitorId: event.visitorId, sessionId: event.sessionId, userDomain: event.userDomain, userId: event.userId };
+  return {
+    conversion: event, outcome: stored.outcome, attributions: stored.attributions, reason: stored.reason,
+    explanation: explain(input, outcomeOf(stored), rules), runId: stored.runId,
+  };
+}
+
+/** Attribution runs, restatements, conversion outcomes and results (spec/api.md §8). */
+export function registerAttributionRoutes(app: FastifyInstance, deps: { store: Store; admin: AdminService; runner: AttributionRunner; clock: Clock; adminGuard: (scope: FastifyInstance) => void }): void {
+  const { store, admin, runner, clock } = deps;
+  void app.register(async (scope) => {
+    deps.adminGuard(scope);
+    const ws = (req: FastifyRequest) => (req.params as { ws: string }).ws;
+
+    scope.post('/workspaces/:ws/attribution/run', {
+      schema: { tags, security, summary: 'Run attribution now over the events received up to `until` (default: now).', params: WsParams, body: Type.Optional(Type.Object({ until: Type.Optional(Instant) }, { additionalProperties: false })) },
+    }, async (req) => {
+      await admin.workspace(ws(req));
+      const until = instant((req.body as { until?: number | string } | undefined)?.until);
+      return runner.run(ws(req), until === undefined ? {} : { until });
+    });
+    scope.get('/workspaces/:ws/attribution/runs', {
+      schema: { tags, security, summary: 'Past attribution runs, newest first.', params: WsParams, querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })) }) },
+    }, async (req) => {
+      await admin.workspace(ws(req));
+      return { runs: await store.attribution.runs(ws(req), (req.query as { limit: number }).limit) };
+    });
+    scope.get('/workspaces/:ws/attribution/runs/:runId', {
+      schema: { tags, security, summary: 'One run with what it changed: conversions newly attributed or un-attributed, and per-variation deltas.', params: Type.Object({ ws: WorkspaceIdSchema, runId: Type.Integer({ minimum: 1 }) }) },
+    }, async (req) => {
+      const found = await store.attribution.run(ws(req), (req.params as { runId: number }).runId);
+      if (found === null) throw new ServiceError('not_found', `Attribution run ${(req.params as { runId: number }).runId} does not exist in workspace "${ws(req)}".`);
+      return { ...found.run, changes: found.changes, deltas: variationDeltas(found.changes) };
+    });
+    scope.get('/workspaces/:ws/conversions/:idempotencyKey', {
+      schema: { tags, security, summary: 'A conversion by its idempotency key (actionId, order_id, …), its attribution outcome, reason code and explanation.', params: Type.Object({ ws: WorkspaceIdSchema, idempotencyKey: Type.String({ minLength: 1, maxLength: 255 }) }) },
+    }, async (req) => {
+      const key = (req.params as { idempotencyKey: string }).idempotencyKey;
+      await admin.workspace(ws(req));
+      const event = await store.events.findByIdempotencyKey(ws(req), key);
+      if (event === null) throw new ServiceError('not_found', `No conversion with idempotency key "${key}" in workspace "${ws(req)}".`);
+      return conversionAnswer(store, ws(req), event);
+    });
+    scope.get('/workspaces/:ws/optimizations/:key/results', {
+      schema: {
+        tags, security, summary: 'Per-variation results for a goal (default: the primary goal) over a time range.',
+        params: Type.Object({ ws: WorkspaceIdSchema, key: Type.String({ maxLength: 128 }) }),
+        querystring: Type.Object({ goal: Type.Optional(Type.String({ maxLength: 255 })), from: Type.Optional(Instant), to: Type.Optional(Instant) }),
+      },
+    }, async (req) => {
+      const q = req.query as { goal?: string; from?: number | string; to?: number | string };
+      const o = await admin.optimization(ws(req), (req.params as { key: string }).key);
+      try {
+        const from = instant(q.from);
+        const to = instant(q.to);
+        return await optimizationResults(store, clock, o, { ...(q.goal !== undefined ? { goal: q.goal } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
+      } catch (err) {
+        if (err instanceof ResultsError) throw new ServiceError('field_invalid', err.message);
+        throw err;
+      }
+    });
+  }, { prefix: '/admin/v1' });
+}
