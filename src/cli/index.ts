@@ -1,3 +1,4 @@
+import { attribute, ATTRIBUTE_HELP, EXPLAIN_HELP, explainCommand, results, RESULTS_HELP } from './attribution.js';
 import { goals, GOALS_HELP } from './goals.js';
 import { init, INIT_HELP } from './init.js';
 import { keys, KEYS_HELP } from './keys.js';
@@ -13,6 +14,9 @@ const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<number
   keys: { run: keys, help: KEYS_HELP, summary: 'create, list or revoke API keys' },
   goals: { run: goals, help: GOALS_HELP, summary: 'create, rename or list goals' },
   optimizations: { run: optimizations, help: OPTIMIZATIONS_HELP, summary: 'create, list or change the status of optimizations' },
+  attribute: { run: attribute, help: ATTRIBUTE_HELP, summary: 'run attribution now and print the run summary' },
+  results: { run: results, help: RESULTS_HELP, summary: 'print an optimization\'s per-variation results' },
+  explain: { run: explainCommand, help: EXPLAIN_HELP, summary: 'say why a conversion was or was not attributed' },
 };
 
 const USAGE = `Usage: closeloop <command> [options]

@@ -14,8 +14,9 @@ import type { Arm } from './types.js';
  * b_A or b_B instead — swap the arms (`1 − P(p_A > p_B)`) and/or look at failure rates
  * (`p_B > p_A ⇔ 1 − p_A > 1 − p_B`) — so the cost is the smallest of the four parameters, e.g.
  * about 20 000 terms for 1 000 000 visitors converting at 2 %. Terms are summed in log space, so
- * nothing overflows or underflows; the result is accurate to about 1e-12 absolute (forms taken as
- * a complement lose relative precision below that).
+ * nothing overflows or underflows. Accuracy: about 1e-13 relative for thousands of visitors and
+ * 1e-10 for millions, where the first term's two log-Beta values (≈ −5e5) cancel; a form taken as
+ * a complement holds that accuracy in absolute terms only.
  *
  * Never null: an arm without visitors keeps its uniform prior, and the answer is still exact
  * (e.g. `(1 + converters) / (2 + visitors)` against a control without visitors).
