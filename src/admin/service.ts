@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ServiceError, type Clock, type EventType } from '../core/index.js';
 import { newApiKey } from '../auth/index.js';
+import { nextCronRun } from '../attribution/index.js';
+import type { WorkspaceSettingsInput } from '../config/index.js';
 import type { ApiKeyRecord, Goal, Optimization, OptimizationStatus, Store, Workspace } from '../store/index.js';
 import type { CreateGoal, CreateKey, CreateOptimization, CreateWorkspace, PatchWorkspace } from './schemas.js';
 
@@ -13,6 +15,14 @@ function fail(code: 'not_found' | 'already_exists' | 'field_invalid', message: s
 export interface AdminHooks {
   workspaceChanged(id: string): void;
   keyChanged(hash: string): void;
+}
+
+/** What the settings schema cannot say: the schedule must be a cron expression that ever fires. */
+function checkSettings(settings: WorkspaceSettingsInput | undefined): void {
+  const cron = settings?.attributionSchedule;
+  if (cron !== undefined && nextCronRun(cron, 0) === null) {
+    fail('field_invalid', `settings.attributionSchedule "${cron}" is not a cron expression (UTC), such as "0 0 * * *" for every midnight.`);
+  }
 }
 
 const noHooks: AdminHooks = { workspaceChanged: () => {}, keyChanged: () => {} };
@@ -29,6 +39,7 @@ export class AdminService {
   }
 
   async createWorkspace(input: CreateWorkspace): Promise<Workspace> {
+    checkSettings(input.settings);
     if ((await this.store.workspaces.get(input.id)) !== null) fail('already_exists', `Workspace "${input.id}" already exists.`);
     return this.store.workspaces.create({ id: input.id, name: input.name ?? input.id, settings: input.settings ?? {}, createdAt: this.clock.now() });
   }
@@ -38,6 +49,7 @@ export class AdminService {
   }
 
   async patchWorkspace(id: string, patch: PatchWorkspace): Promise<Workspace> {
+    checkSettings(patch.settings);
     const ws = await this.workspace(id);
     const settings = { ...ws.settings, ...(patch.settings ?? {}) };
     const updated = (await this.store.workspaces.updateSettings(id, settings, patch.name)) ?? fail('not_found', `Workspace "${id}" does not exist.`);

@@ -9,7 +9,7 @@ import { IngestPipeline, WorkspaceDirectory } from '../ingest/index.js';
 import type { Store } from '../store/index.js';
 import { guardAdmin, registerAdminRoutes } from './admin-routes.js';
 import { registerAttributionRoutes } from './attribution-routes.js';
-import { AttributionRunner } from '../attribution/index.js';
+import { AttributionRunner, AttributionScheduler } from '../attribution/index.js';
 import { installBodyParser } from './body-parser.js';
 import { installErrorHandler } from './errors.js';
 import { dialectOfRequest, registerIngestRoutes } from './ingest-routes.js';
@@ -29,6 +29,8 @@ export interface App {
   admin: AdminService;
   pipeline: IngestPipeline;
   runner: AttributionRunner;
+  /** Started by `serve`; in-process tests drive it with tick(). */
+  scheduler: AttributionScheduler;
   /** Stop admitting new work (readyz turns 503) before close. */
   drain(): void;
 }
@@ -94,8 +96,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerIngestRoutes(fastify, pipeline);
   registerAdminRoutes(fastify, { store, admin, pipeline, workspaces, clock, adminTokenHash: deps.adminTokenHash });
   const runner = new AttributionRunner(store, clock, (ok) => metrics.attributionRuns.inc({ result: ok ? 'ok' : 'failed' }));
+  const scheduler = new AttributionScheduler(store, runner, clock, (ws, err) => fastify.log.error({ err, workspace: ws }, 'scheduled attribution run failed'));
   registerAttributionRoutes(fastify, { store, admin, runner, clock, adminGuard: (scope) => guardAdmin(scope, deps.adminTokenHash) });
   fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());
 
-  return { fastify, admin, pipeline, runner, drain: () => { draining = true; } };
+  return { fastify, admin, pipeline, runner, scheduler, drain: () => { draining = true; } };
 }

@@ -32,6 +32,7 @@ export async function startServer(config: Readonly<Config>, clock: Clock = clock
   const token = await ensureAdminToken(store, config.adminToken);
   const app = await buildApp({ config, store, clock, metrics, adminTokenHash: token.hash });
   await app.fastify.listen({ host: config.host, port: config.port });
+  app.scheduler.start();
   const address = app.fastify.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -41,6 +42,7 @@ export async function startServer(config: Readonly<Config>, clock: Clock = clock
     close: () => {
       closing ??= (async () => {
         app.drain();
+        await app.scheduler.stop();
         await app.fastify.close();
         await store.close();
       })();

@@ -1,0 +1,100 @@
+import { Cron } from 'croner';
+import { effectiveSettings } from '../config/index.js';
+import type { Clock } from '../core/index.js';
+import type { Store } from '../store/index.js';
+import type { AttributionRunner } from './runner.js';
+
+/** The next instant after `after` that a cron expression (UTC) names, or null for an invalid one. */
+export function nextCronRun(expression: string, after: number): number | null {
+  try {
+    const cron = new Cron(expression, { timezone: 'UTC', paused: true });
+    const next = cron.nextRun(new Date(after));
+    cron.stop();
+    return next === null ? null : next.getTime();
+  } catch {
+    return null;
+  }
+}
+
+interface Due {
+  full: number | null;
+  incremental: number | null;
+  schedule: string;
+  interval: number | null;
+}
+
+export interface ScheduledRun {
+  workspaceId: string;
+  mode: 'full' | 'incremental';
+  ok: boolean;
+}
+
+/**
+ * Runs attribution on each workspace's schedule (spec/attribution.md "Schedule"): a full run at
+ * every `attributionSchedule` instant (cron, UTC; nightly at 00:00 by default) and, when
+ * `attributionIntervalSeconds` is set, an incremental run that often. `tick()` runs what is due
+ * by the injected clock; in the service a timer calls it, tests call it directly.
+ */
+export class AttributionScheduler {
+  readonly #due = new Map<string, Due>();
+  #timer: NodeJS.Timeout | null = null;
+  #ticking: Promise<ScheduledRun[]> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly runner: AttributionRunner,
+    private readonly clock: Clock,
+    private readonly onError: (workspaceId: string, err: unknown) => void = () => {},
+  ) {}
+
+  /** Runs everything due now, one workspace after another; resolves to what ran. */
+  tick(): Promise<ScheduledRun[]> {
+    this.#ticking ??= this.#tick().finally(() => { this.#ticking = null; });
+    return this.#ticking;
+  }
+
+  async #tick(): Promise<ScheduledRun[]> {
+    const now = this.clock.now();
+    const ran: ScheduledRun[] = [];
+    for (const ws of await this.store.workspaces.list()) {
+      const s = effectiveSettings(ws.settings);
+      let due = this.#due.get(ws.id);
+      if (due === undefined || due.schedule !== s.attributionSchedule || due.interval !== s.attributionIntervalSeconds) {
+        due = {
+          full: nextCronRun(s.attributionSchedule, now),
+          incremental: s.attributionIntervalSeconds === null ? null : now + s.attributionIntervalSeconds * 1000,
+          schedule: s.attributionSchedule,
+          interval: s.attributionIntervalSeconds,
+        };
+        this.#due.set(ws.id, due);
+        continue;
+      }
+      const mode = due.full !== null && now >= due.full ? 'full' : due.incremental !== null && now >= due.incremental ? 'incremental' : null;
+      if (mode === null) continue;
+      try {
+        await this.runner.run(ws.id, { mode });
+        ran.push({ workspaceId: ws.id, mode, ok: true });
+      } catch (err) {
+        this.onError(ws.id, err);
+        ran.push({ workspaceId: ws.id, mode, ok: false });
+      }
+      // A full run also brings the incremental schedule up to date.
+      if (mode === 'full') due.full = nextCronRun(s.attributionSchedule, now);
+      if (due.interval !== null) due.incremental = now + due.interval * 1000;
+    }
+    return ran;
+  }
+
+  start(everyMs = 15_000): void {
+    if (this.#timer !== null) return;
+    this.#timer = setInterval(() => { void this.tick(); }, everyMs);
+    this.#timer.unref();
+  }
+
+  /** Stops the timer and waits for a run in progress. */
+  async stop(): Promise<void> {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.#ticking;
+  }
+}
