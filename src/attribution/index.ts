@@ -7,3 +7,4 @@ export { AttributionRunner, loadWorkspace, toStored, type Loaded, type RunSummar
 export { lastAtOrBefore, sessionize, sessionOf, type SessionRules, type Sessions } from './sessions.js';
 export { optimizationResults, ResultsError, type ResultsAnswer, type ResultsQuery } from './results.js';
 export { AttributionScheduler, nextCronRun, type ScheduledRun } from './scheduler.js';
+export { attributionPreviewer } from './preview.js';

@@ -8,7 +8,7 @@ import { hashUserData, redactRaw, redactText, scrubProperties } from './pii.js';
 import { QuotaCounter } from './quota.js';
 import { RateLimiter } from './rate-limit.js';
 import { applyRateLimit, authenticate, checkBatchSize, checkEnabled, checkQuota, resolveWorkspace } from './steps.js';
-import type { EventDraft, EventResult, IngestOutcome, IngestRequest, RateLimitState } from './types.js';
+import type { AttributionPreviewer, EventDraft, EventResult, IngestOutcome, IngestRequest, RateLimitState } from './types.js';
 import type { ResolvedWorkspace, WorkspaceDirectory } from './workspaces.js';
 
 const RAW_LIMIT = 64 * 1024;
@@ -35,6 +35,7 @@ export class IngestPipeline {
     private readonly workspaces: WorkspaceDirectory,
     private readonly clock: Clock,
     private readonly metrics: IngestMetrics,
+    private readonly preview: AttributionPreviewer | null = null,
   ) {
     this.#limiter = new RateLimiter(clock);
     this.#quota = new QuotaCounter(store.events, clock);
@@ -82,7 +83,8 @@ export class IngestPipeline {
     });
 
     if (req.dryRun) {
-      out.dryRun = { wouldStore: prepared.map((p) => p.event) };
+      const events = prepared.map((p) => p.event);
+      out.dryRun = { wouldStore: events, attribution: this.preview === null ? events.map(() => null) : await this.preview(ws.workspace.id, events) };
       out.results = await this.#dryRunResults(prepared, rejected, req);
       return out;
     }

@@ -69,9 +69,22 @@ export type AcceptedResult = { index: number; status: 'stored' | 'duplicate'; ev
 export type RejectedResult = { index: number; status: 'rejected'; error: IngestError };
 export type EventResult = AcceptedResult | RejectedResult;
 
+/** For a conversion in a dry run: the attribution it would get if it were stored now. */
+export interface AttributionPreview {
+  outcome: 'attributed' | 'not_attributed';
+  attributions: { optimization: string; variation: string; viewedAt: number }[];
+  reason: string | null;
+  explanation: string;
+}
+
+/** Previews the attribution of would-be events; null for an event that is not a conversion. */
+export type AttributionPreviewer = (workspaceId: string, events: CanonicalEvent[]) => Promise<(AttributionPreview | null)[]>;
+
 export interface DryRunReport {
   /** The events as they would be stored (no ids). */
   wouldStore: Omit<StoredEvent, 'id'>[];
+  /** Per would-be event, in the same order: the attribution a conversion would get right now (null: not a conversion). */
+  attribution: (AttributionPreview | null)[];
 }
 
 export interface IngestOutcome {

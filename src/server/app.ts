@@ -9,7 +9,7 @@ import { IngestPipeline, WorkspaceDirectory } from '../ingest/index.js';
 import type { Store } from '../store/index.js';
 import { guardAdmin, registerAdminRoutes } from './admin-routes.js';
 import { registerAttributionRoutes } from './attribution-routes.js';
-import { AttributionRunner, AttributionScheduler } from '../attribution/index.js';
+import { AttributionRunner, AttributionScheduler, attributionPreviewer } from '../attribution/index.js';
 import { installBodyParser } from './body-parser.js';
 import { installErrorHandler } from './errors.js';
 import { dialectOfRequest, registerIngestRoutes } from './ingest-routes.js';
@@ -62,7 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   const auth = new Authenticator(store.keys, clock);
   const workspaces = new WorkspaceDirectory(store.workspaces, clock);
-  const pipeline = new IngestPipeline(store, auth, workspaces, clock, metrics);
+  const pipeline = new IngestPipeline(store, auth, workspaces, clock, metrics, attributionPreviewer(store, clock));
   const admin = new AdminService(store, clock, { workspaceChanged: (id) => workspaces.invalidate(id), keyChanged: (hash) => auth.evict(hash) });
   let draining = false;
 
