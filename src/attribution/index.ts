@@ -8,3 +8,4 @@ export { lastAtOrBefore, sessionize, sessionOf, type SessionRules, type Sessions
 export { optimizationResults, ResultsError, type ResultsAnswer, type ResultsQuery } from './results.js';
 export { AttributionScheduler, nextCronRun, type ScheduledRun } from './scheduler.js';
 export { attributionPreviewer } from './preview.js';
+export { dataQuality, journey } from './insights.js';

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WorkspaceIdSchema } from '../admin/index.js';
 import type { AdminService } from '../admin/index.js';
-import { AttributionRunner, explain, optimizationResults, ResultsError, type Outcome } from '../attribution/index.js';
+import { AttributionRunner, dataQuality, explain, journey, optimizationResults, ResultsError, type Outcome } from '../attribution/index.js';
 import { effectiveSettings } from '../config/index.js';
 import { ServiceError, type Clock, type StoredEvent } from '../core/index.js';
 import type { OutcomeChange, Store, StoredOutcome } from '../store/index.js';
@@ -104,6 +104,25 @@ export function registerAttributionRoutes(app: FastifyInstance, deps: { store: S
         if (err instanceof ResultsError) throw new ServiceError('field_invalid', err.message);
         throw err;
       }
+    });
+    scope.get('/workspaces/:ws/data-quality', {
+      schema: { tags, security, summary: 'Match rate of conversions to visitors per userDomain and dialect, ingestion lag, rejections by reason.', params: WsParams },
+    }, async (req) => {
+      await admin.workspace(ws(req));
+      return dataQuality(store, clock, ws(req));
+    });
+    scope.get('/workspaces/:ws/visitors/:visitorId', {
+      schema: { tags, security, summary: 'A visitor\'s journey: sessions, views, identities and conversions in time order.', params: Type.Object({ ws: WorkspaceIdSchema, visitorId: Type.String({ minLength: 1, maxLength: 128 }) }) },
+    }, async (req) => {
+      await admin.workspace(ws(req));
+      return journey(store, clock, ws(req), { visitorId: (req.params as { visitorId: string }).visitorId });
+    });
+    scope.get('/workspaces/:ws/users/:userDomain/:userId', {
+      schema: { tags, security, summary: 'A user\'s journey across every visitor (device) that called setUserId(userDomain, userId).', params: Type.Object({ ws: WorkspaceIdSchema, userDomain: Type.String({ minLength: 1, maxLength: 255 }), userId: Type.String({ minLength: 1, maxLength: 255 }) }) },
+    }, async (req) => {
+      await admin.workspace(ws(req));
+      const p = req.params as { userDomain: string; userId: string };
+      return journey(store, clock, ws(req), { userDomain: p.userDomain, userId: p.userId });
     });
   }, { prefix: '/admin/v1' });
 }

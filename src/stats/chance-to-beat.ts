@@ -12,9 +12,10 @@ import type { Arm } from './types.js';
  *
  * The sum has one term per unit of a_B. Three rewritings of the same probability sum over a_A,
  * b_A or b_B instead — swap the arms (`1 − P(p_A > p_B)`) and/or look at failure rates
- * (`p_B > p_A ⇔ 1 − p_A > 1 − p_B`) — so the cost is the smallest of the four parameters, e.g.
- * about 20 000 terms for 1 000 000 visitors converting at 2 %. (Complements are used only when
- * the answer is above ~1/2, so small answers keep their relative precision.) Terms are summed in
+ * (`p_B > p_A ⇔ 1 − p_A > 1 − p_B`) — so the cost is the smallest parameter, e.g. about 20 000
+ * terms for 1 000 000 visitors converting at 2 %, and at worst half the visitors of an arm. (The
+ * two rewritings that are complements are used only when the answer is above ~1/2, so small
+ * answers keep their relative precision.) Terms are summed in
  * log space, so nothing overflows or underflows. Accuracy: about 1e-13 relative for thousands of
  * visitors and 1e-10 for millions, where the first term's two log-Beta values (≈ −5e5) cancel.
  *
@@ -28,7 +29,7 @@ export function chanceToBeat(control: Arm, variation: Arm): number {
   const bB = 1 + variation.visitors - variation.converters;
   // A complement `1 − S` keeps only absolute precision: fine when the answer is near 1, useless
   // for a small one. So when the variation's posterior mean is the lower (answer below ~1/2),
-  // only the two direct forms are candidates. Integers: the cross-products are exact.
+  // only the two direct forms are candidates. Integers below 2^26: the cross-products are exact.
   const variationLower = aB * (aA + bA) < aA * (aB + bB);
   const direct = Math.min(aB, bA);
   const cheapest = variationLower ? direct : Math.min(direct, aA, bB);
@@ -46,7 +47,7 @@ export function chanceToBeat(control: Arm, variation: Arm): number {
  * The first term is taken from log-Beta values; each next one from the exact ratio
  * `t_{i+1}/t_i = (aA+i)(bB+i) / ((aA+bA+bB+i)(1+i))` (from `B(x+1, y) = B(x, y)·x/(x+y)`), which
  * costs one log per term instead of two log-Beta calls and is more accurate: the ratio is a
- * quotient of small integers, while log-Beta values of large arguments cancel each other.
+ * quotient of exact integers, while log-Beta values of large arguments cancel each other.
  */
 function millerSum(aA: number, bA: number, aB: number, bB: number): number {
   // t_0 = B(aA, bA+bB) / (bB · B(1, bB) · B(aA, bA)), and bB · B(1, bB) = 1.

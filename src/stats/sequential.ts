@@ -30,8 +30,9 @@ export function sequentialRho2(tuning: number): number {
 
 /**
  * Always-valid p-value and 95 % interval for θ from a normal estimate, by the mixture sequential
- * probability ratio test (mSPRT) of Johari, Pekelis & Walsh, "Always valid inference" (2015/2022),
- * the method of Optimizely's Stats Engine.
+ * probability ratio test (mSPRT) of Johari, Pekelis & Walsh, "Always Valid Inference: Continuous
+ * Monitoring of A/B Tests" (Operations Research, 2022; arXiv:1512.04922), the method of
+ * Optimizely's Stats Engine.
  *
  * Likelihood ratio of θ̂ ~ N(θ, σ̂²) against H₀: θ = θ₀, mixed over θ ~ N(θ₀, τ²):
  *
@@ -43,8 +44,9 @@ export function sequentialRho2(tuning: number): number {
  *
  * Mixing variance: τ² = ρ² · n · σ̂², with ρ² from {@link sequentialRho2} — the mixture is on the
  * effect measured in per-visitor standard deviations, so one N* suits any base rate. With this τ²
- * the interval is exactly GrowthBook's sequential interval (Waudby-Smith et al. eq. 9) and the
- * p-value PostHog's (eq. 155); n · σ̂² converges to a constant, so τ² does too.
+ * the interval is exactly GrowthBook's sequential interval (Waudby-Smith et al. eq. 9, as cited in
+ * GrowthBook's gbstats) and 1/Λ(0) the matching e-value; n · σ̂² converges to a constant, so τ²
+ * does too. The normal approximation is what makes this asymptotically, not exactly, valid.
  *
  * @returns nulls when σ̂² or n is not positive: nothing to mix over.
  */
@@ -52,10 +54,10 @@ export function mixtureSprt(input: NormalEstimate, tuning: number = DEFAULT_SEQU
   const { estimate, variance, n } = input;
   if (!(variance > 0) || !(n > 0)) return { pValue: null, ci95: null };
   // τ²/σ̂² = nρ²: every term below is written with it, so σ̂² cancels where it can.
-  const shrink = n * sequentialRho2(tuning);
-  const logLambda = (shrink * estimate ** 2) / (2 * variance * (1 + shrink)) - 0.5 * Math.log1p(shrink);
+  const mix = n * sequentialRho2(tuning);
+  const logLambda = (mix * estimate ** 2) / (2 * variance * (1 + mix)) - 0.5 * Math.log1p(mix);
   const pValue = Math.min(1, Math.exp(-logLambda));
-  const halfWidth = Math.sqrt(((variance * (1 + shrink)) / shrink) * (-2 * Math.log(ALPHA) + Math.log1p(shrink)));
+  const halfWidth = Math.sqrt(((variance * (1 + mix)) / mix) * (-2 * Math.log(ALPHA) + Math.log1p(mix)));
   const ci95: Interval = [estimate - halfWidth, estimate + halfWidth];
   return { pValue, ci95 };
 }

@@ -64,6 +64,8 @@ export interface RejectionStore {
   list(workspaceId: string, query: { before?: number; limit: number; pending?: boolean }): Promise<Rejection[]>;
   get(workspaceId: string, ids: number[]): Promise<Rejection[]>;
   markReplayed(workspaceId: string, id: number, at: number, eventId: number | null): Promise<void>;
+  /** Quarantined events per reason code, replayed ones included. */
+  countByCode(workspaceId: string): Promise<Record<string, number>>;
 }
 
 export interface AttributionStore {

@@ -35,4 +35,9 @@ export class SqliteRejectionStore implements RejectionStore {
   async markReplayed(workspaceId: string, id: number, at: number, eventId: number | null): Promise<void> {
     this.db.prepare('UPDATE rejections SET replayed_at = ?, replayed_event_id = ? WHERE workspace_id = ? AND id = ?').run(at, eventId, workspaceId, id);
   }
+
+  async countByCode(workspaceId: string): Promise<Record<string, number>> {
+    const rows = this.db.prepare('SELECT code, count(*) AS n FROM rejections WHERE workspace_id = ? GROUP BY code ORDER BY code').all(workspaceId) as { code: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.code, r.n]));
+  }
 }
