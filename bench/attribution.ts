@@ -121,7 +121,8 @@ async function main(): Promise<void> {
     c.once('exit', (code) => { if (code !== 0) reject(new Error(`attribution child exited with ${code}`)); });
   });
   const base = sqliteLastTouch(dataDir);
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  if (process.argv.includes('--keep')) console.log(`data kept in ${dataDir}`);
+  else fs.rmSync(dataDir, { recursive: true, force: true });
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   console.log(`\nfull attribution run: ${s(result.ms)}, ${Math.round(rows / (result.ms / 1000)).toLocaleString('en-US')} events/s, peak RSS ${(result.maxRssKb / 1024).toFixed(0)} MB; ${result.summary.conversionsProcessed.toLocaleString('en-US')} conversions, ${result.summary.attributed.toLocaleString('en-US')} attributed`);
   console.log(`baseline, SQLite indexed last-touch join: ${s(base.ms)} (${base.attributed.toLocaleString('en-US')} conversions with a view before them; index build not timed)`);

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/index.js';
 import type { ScannedEvent, Store } from '../store/index.js';
 import { resolveVisitors } from './engine.js';
-import { loadWorkspace } from './runner.js';
+import { eachEvent, loadWorkspace } from './runner.js';
 
 interface Match { conversions: number; matched: number; matchRate: number | null }
 const rate = (m: { conversions: number; matched: number }): Match => ({ ...m, matchRate: m.conversions === 0 ? null : m.matched / m.conversions });
@@ -21,7 +21,7 @@ export async function dataQuality(store: Store, clock: Clock, workspaceId: strin
   const byDialect = new Map<string, { conversions: number; matched: number }>();
   const lags = new Map<string, number[]>();
   const sources = new Map<number, string>();
-  for await (const e of store.attribution.scan(workspaceId, clock.now())) if (e.type === 'conversion' || e.type === 'custom') sources.set(e.id, e.source);
+  await eachEvent(store.attribution.scan(workspaceId, clock.now()), (e) => { if (e.type === 'conversion' || e.type === 'custom') sources.set(e.id, e.source); });
   for (const c of loaded.conversions) {
     const matched = resolveVisitors(c, loaded.ctx.activity).length > 0 ? 1 : 0;
     const domain = c.userDomain ?? (c.sessionId !== null ? '(sessionId)' : c.visitorId !== null ? '(visitorId)' : '(none)');
@@ -67,14 +67,14 @@ export async function journey(store: Store, clock: Clock, workspaceId: string, w
     return resolveVisitors(c, activity).some((v) => mine.has(v));
   }).map((c) => c.id));
   const events: (ScannedEvent & { outcome?: unknown })[] = [];
-  for await (const e of store.attribution.scan(workspaceId, clock.now())) {
+  await eachEvent(store.attribution.scan(workspaceId, clock.now()), (e) => {
     if (conversionIds.has(e.id)) {
       const o = outcomes.get(e.id);
       events.push({ ...e, outcome: o === undefined ? 'pending' : { outcome: o.outcome, reason: o.reason, attributions: o.attributions } });
     } else if (e.visitorId !== null && mine.has(e.visitorId)) {
       events.push(e);
     }
-  }
+  });
   events.sort((a, b) => a.occurredAt - b.occurredAt || a.id - b.id);
   return {
     ...who,

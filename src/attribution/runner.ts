@@ -1,6 +1,6 @@
 import { effectiveSettings } from '../config/index.js';
 import type { Clock } from '../core/index.js';
-import type { OutcomeChange, Store, StoredOutcome } from '../store/index.js';
+import type { OutcomeChange, ScannedEvent, Store, StoredOutcome } from '../store/index.js';
 import { ActivityIndex } from './activity.js';
 import { attributeConversion, type ConversionInput, type EngineContext, type Outcome } from './engine.js';
 import { goalAt, indexGoalsByName } from './goals.js';
@@ -37,7 +37,7 @@ export async function loadWorkspace(store: Store, workspaceId: string, until: nu
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const activity = new ActivityIndex(rules);
   const conversions: Loaded['conversions'] = [];
-  for await (const e of store.attribution.scan(workspaceId, until)) {
+  const handle = (e: ScannedEvent): void => {
     activity.add(e);
     // Server-side conversions, and browser custom events named as a goal was called at the time.
     const isConversion = e.type === 'conversion' || (e.type === 'custom' && e.name !== null && 'goal' in goalAt(goalsByName, e.name, e.occurredAt));
@@ -47,9 +47,19 @@ export async function loadWorkspace(store: Store, workspaceId: string, until: nu
         userDomain: e.userDomain, userId: e.userId, value: e.value, idempotencyKey: e.idempotencyKey,
       });
     }
-  }
+  };
+  await eachEvent(store.attribution.scan(workspaceId, until), handle);
   activity.build();
   return { ctx: { goalsByName, optimizations, activity }, rules, conversions };
+}
+
+/** Visits a scan's events; a synchronous scan (SQLite) is walked without a promise per event. */
+export async function eachEvent(scan: Iterable<ScannedEvent> | AsyncIterable<ScannedEvent>, fn: (e: ScannedEvent) => void): Promise<void> {
+  if (Symbol.iterator in scan) {
+    for (const e of scan) fn(e);
+  } else {
+    for await (const e of scan) fn(e);
+  }
 }
 
 export function toStored(eventId: number, o: Outcome): Omit<StoredOutcome, 'runId'> {
