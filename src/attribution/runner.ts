@@ -6,6 +6,14 @@ import { attributeConversion, type ConversionInput, type EngineContext, type Out
 import { goalAt, indexGoalsByName } from './goals.js';
 import type { SessionRules } from './sessions.js';
 
+export interface RunOptions {
+  /** Events received up to this instant are considered; default: now. */
+  until?: number;
+  mode?: 'full' | 'incremental';
+  /** Told how far the run is: after loading, then every 10,000 conversions judged. */
+  onProgress?: (done: number, total: number) => void;
+}
+
 export interface RunSummary {
   runId: number;
   conversionsProcessed: number;
@@ -83,7 +91,7 @@ export class AttributionRunner {
 
   constructor(private readonly store: Store, private readonly clock: Clock, private readonly onRun: (ok: boolean) => void = () => {}) {}
 
-  run(workspaceId: string, options: { until?: number; mode?: 'full' | 'incremental' } = {}): Promise<RunSummary> {
+  run(workspaceId: string, options: RunOptions = {}): Promise<RunSummary> {
     const previous = this.#running.get(workspaceId) ?? Promise.resolve(null);
     const next = previous.catch(() => null).then(() => this.#run(workspaceId, options));
     this.#running.set(workspaceId, next);
@@ -92,7 +100,7 @@ export class AttributionRunner {
     return next;
   }
 
-  async #run(workspaceId: string, options: { until?: number; mode?: 'full' | 'incremental' }): Promise<RunSummary> {
+  async #run(workspaceId: string, options: RunOptions): Promise<RunSummary> {
     const startedAt = this.clock.now();
     const t0 = performance.now();
     try {
@@ -104,7 +112,10 @@ export class AttributionRunner {
       let attributed = 0;
       let newlyAttributed = 0;
       let unattributed = 0;
-      for (const c of loaded.conversions) {
+      const total = loaded.conversions.length;
+      options.onProgress?.(0, total);
+      for (const [i, c] of loaded.conversions.entries()) {
+        if (i > 0 && i % 10_000 === 0) options.onProgress?.(i, total);
         const o = toStored(c.id, attributeConversion(c, loaded.ctx));
         if (o.outcome === 'attributed') attributed++;
         const old = before.get(c.id);
@@ -116,6 +127,7 @@ export class AttributionRunner {
           if (o.outcome !== 'attributed' && old?.outcome === 'attributed') unattributed++;
         }
       }
+      options.onProgress?.(total, total);
       const run = await this.store.attribution.commitRun({
         workspaceId, mode: options.mode ?? 'full', until, startedAt, finishedAt: this.clock.now(),
         conversionsProcessed: loaded.conversions.length, attributed, notAttributed: loaded.conversions.length - attributed,

@@ -19,6 +19,27 @@ export const EXPLAIN_HELP = `Usage: closeloop explain IDEMPOTENCY_KEY [--workspa
 Says why the conversion with that idempotency key (actionId, order_id, idempotencyKey) was or was
 not attributed, in words and with its reason code.`;
 
+/**
+ * Progress of long work on stderr: a bar redrawn in place on a terminal, a plain line per step
+ * otherwise (logs, CI). Small runs (under 10,000 items) stay quiet.
+ */
+function progressReporter(io: Io, label: string): ((done: number, total: number) => void) & { done: () => void } {
+  let drawn = false;
+  const report = (done: number, total: number): void => {
+    if (total < 10_000) return;
+    const pct = Math.floor((done / total) * 100);
+    if (io.errIsTty) {
+      const width = 30;
+      const fill = Math.round((done / total) * width);
+      io.errRaw(`\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${pct}% (${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} conversions)`);
+      drawn = true;
+    } else {
+      io.err(`${label}: ${done}/${total} conversions (${pct}%)`);
+    }
+  };
+  return Object.assign(report, { done: () => { if (drawn) io.errRaw('\n'); } });
+}
+
 function instant(flag: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const n = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
@@ -35,8 +56,9 @@ export async function attribute(argv: string[], io: Io): Promise<number> {
   const until = instant('--until', values.until);
   return withAdmin(configFrom(io, values), async (admin, store, clock) => {
     const ws = await pickWorkspace(admin, values.workspace);
-    if (!values.json && !io.isTty) io.err(`attributing workspace ${ws}…`);
-    const summary = await new AttributionRunner(store, clock).run(ws, until === undefined ? {} : { until });
+    const progress = progressReporter(io, `attributing workspace ${ws}`);
+    const summary = await new AttributionRunner(store, clock).run(ws, { ...(until === undefined ? {} : { until }), onProgress: progress });
+    progress.done();
     if (values.json === true) io.out(JSON.stringify(summary, null, 2));
     else {
       io.out(`Run ${summary.runId} of workspace ${ws}: ${summary.conversionsProcessed} conversions, ${summary.attributed} attributed, ${summary.notAttributed} not attributed (${summary.durationMs} ms).`);

@@ -9,15 +9,21 @@ import { openStore, type Store } from '../store/index.js';
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Writes to stderr as is (no newline added): for a progress bar redrawn in place. */
+  errRaw: (text: string) => void;
   env: NodeJS.ProcessEnv;
+  /** Whether stdout is a terminal (tables) and whether stderr is (progress bars). */
   isTty: boolean;
+  errIsTty: boolean;
 }
 
 export const processIo = (): Io => ({
   out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
   err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+  errRaw: (t) => process.stderr.write(t),
   env: process.env,
   isTty: process.stdout.isTTY === true,
+  errIsTty: process.stderr.isTTY === true,
 });
 
 /** A refusal to print as one sentence, with the exit code. */
