@@ -6,7 +6,7 @@ import { loadWorkspace } from './runner.js';
 export interface ResultsQuery {
   /** A goal's current API name; default: the optimization's primary goal. */
   goal?: string;
-  /** Conversion and view times in [from, to); defaults: the beginning, now. */
+  /** Conversion and view times in [from, to); defaults: from the beginning, with no end. */
   from?: number;
   to?: number;
 }
@@ -15,7 +15,7 @@ export interface ResultsAnswer extends VariationResults {
   optimization: string;
   goal: string;
   from: number | null;
-  to: number;
+  to: number | null;
   /** When the attribution run these results come from finished; null when none has run. */
   computedAt: number | null;
 }
@@ -40,7 +40,7 @@ export async function optimizationResults(store: Store, clock: Clock, o: Optimiz
     goalId = found;
   }
   const from = q.from ?? Number.NEGATIVE_INFINITY;
-  const to = q.to ?? clock.now() + 1;
+  const to = q.to ?? Number.POSITIVE_INFINITY;
   const loaded = await loadWorkspace(store, o.workspaceId, clock.now());
   const outcomes = await store.attribution.outcomes(o.workspaceId);
   const viewers = loaded.ctx.activity.viewersByVariation(o.key, from, to);
@@ -67,6 +67,6 @@ export async function optimizationResults(store: Store, clock: Clock, o: Optimiz
   const stats = variationResults({ control: o.control, weights: Object.fromEntries(o.variations.map((v) => [v.key, v.weight])), variations });
   const lastRun = (await store.attribution.runs(o.workspaceId, 1))[0];
   return {
-    optimization: o.key, goal: currentName(goalId), from: q.from ?? null, to, computedAt: lastRun?.finishedAt ?? null, ...stats,
+    optimization: o.key, goal: currentName(goalId), from: q.from ?? null, to: q.to ?? null, computedAt: lastRun?.finishedAt ?? null, ...stats,
   };
 }

@@ -127,12 +127,22 @@ export class AttributionRunner {
           if (o.outcome !== 'attributed' && old?.outcome === 'attributed') unattributed++;
         }
       }
+      // Outcomes of events that are no longer conversions (a custom event whose name stopped naming
+      // a goal at its time) are withdrawn, so a rerun agrees with a recompute from scratch.
+      const current = new Set(loaded.conversions.map((c) => c.id));
+      const withdrawn: number[] = [];
+      for (const [eventId, old] of before) {
+        if (current.has(eventId)) continue;
+        withdrawn.push(eventId);
+        changes.push({ eventId, before: summaryOf(old), after: null });
+        if (old.outcome === 'attributed') unattributed++;
+      }
       options.onProgress?.(total, total);
       const run = await this.store.attribution.commitRun({
         workspaceId, mode: options.mode ?? 'full', until, startedAt, finishedAt: this.clock.now(),
         conversionsProcessed: loaded.conversions.length, attributed, notAttributed: loaded.conversions.length - attributed,
         changed: changes.length, newlyAttributed, unattributed,
-      }, changed, changes);
+      }, changed, withdrawn, changes);
       this.onRun(true);
       return {
         runId: run.id, conversionsProcessed: run.conversionsProcessed, attributed, notAttributed: run.notAttributed,

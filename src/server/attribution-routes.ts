@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WorkspaceIdSchema } from '../admin/index.js';
 import type { AdminService } from '../admin/index.js';
@@ -12,6 +13,8 @@ const tags = ['admin: attribution'];
 const WsParams = Type.Object({ ws: WorkspaceIdSchema });
 const Instant = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ format: 'date-time' })], { description: 'epoch milliseconds or an ISO 8601 time' });
 
+const checkRunBody = TypeCompiler.Compile(Type.Object({ until: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.String({ maxLength: 64 })])) }, { additionalProperties: false }));
+
 const instant = (v: number | string | undefined): number | undefined => (v === undefined ? undefined : typeof v === 'number' ? v : Date.parse(v));
 
 /** Per-variation deltas of a run: what its changes added to and took from each variation. */
@@ -20,7 +23,7 @@ export function variationDeltas(changes: OutcomeChange[]): { optimization: strin
   const bump = (o: string, v: string, n: number) => deltas.set(`${o}\u0000${v}`, (deltas.get(`${o}\u0000${v}`) ?? 0) + n);
   for (const c of changes) {
     for (const a of c.before?.attributions ?? []) bump(a.optimization, a.variation, -1);
-    for (const a of c.after.attributions) bump(a.optimization, a.variation, 1);
+    for (const a of c.after?.attributions ?? []) bump(a.optimization, a.variation, 1);
   }
   return [...deltas].filter(([, n]) => n !== 0).map(([k, n]) => {
     const [optimization, variation] = k.split('\u0000') as [string, string];
@@ -59,10 +62,14 @@ export function registerAttributionRoutes(app: FastifyInstance, deps: { store: S
     const ws = (req: FastifyRequest) => (req.params as { ws: string }).ws;
 
     scope.post('/workspaces/:ws/attribution/run', {
-      schema: { tags, security, summary: 'Run attribution now over the events received up to `until` (default: now).', params: WsParams, body: Type.Optional(Type.Object({ until: Type.Optional(Instant) }, { additionalProperties: false })) },
+      // No body schema: the body is optional, and Fastify would refuse a POST without one.
+      schema: { tags, security, summary: 'Run attribution now over the events received up to `until` (default: now). Body (optional): {"until": epoch ms or ISO 8601}.', params: WsParams },
     }, async (req) => {
       await admin.workspace(ws(req));
-      const until = instant((req.body as { until?: number | string } | undefined)?.until);
+      const body: unknown = req.body ?? {};
+      if (!checkRunBody.Check(body)) throw new ServiceError('field_invalid', 'The body must be empty or {"until": <epoch ms or ISO 8601 time>}.');
+      const until = instant(body.until);
+      if (until !== undefined && !Number.isFinite(until)) throw new ServiceError('field_invalid', `until must be epoch milliseconds or an ISO 8601 time, got "${String(body.until)}".`);
       return runner.run(ws(req), until === undefined ? {} : { until });
     });
     scope.get('/workspaces/:ws/attribution/runs', {

@@ -74,10 +74,11 @@ export interface AttributionStore {
   outcomes(workspaceId: string): Promise<Map<number, StoredOutcome>>;
   outcome(workspaceId: string, eventId: number): Promise<StoredOutcome | null>;
   /**
-   * Records a run: its summary, the outcomes it changed and what changed, all or nothing — a run
-   * that dies before this leaves the previous outcomes whole.
+   * Records a run: its summary, the outcomes it changed, those it withdrew (events that are no
+   * longer conversions) and what changed, all or nothing — a run that dies before this leaves the
+   * previous outcomes whole.
    */
-  commitRun(run: Omit<AttributionRun, 'id'>, outcomes: Omit<StoredOutcome, 'runId'>[], changes: OutcomeChange[]): Promise<AttributionRun>;
+  commitRun(run: Omit<AttributionRun, 'id'>, outcomes: Omit<StoredOutcome, 'runId'>[], withdrawn: number[], changes: OutcomeChange[]): Promise<AttributionRun>;
   runs(workspaceId: string, limit: number): Promise<AttributionRun[]>;
   run(workspaceId: string, id: number): Promise<{ run: AttributionRun; changes: OutcomeChange[] } | null>;
 }

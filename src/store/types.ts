@@ -132,7 +132,8 @@ export interface AttributionRun {
 export interface OutcomeChange {
   eventId: number;
   before: Pick<StoredOutcome, 'outcome' | 'reason' | 'attributions'> | null;
-  after: Pick<StoredOutcome, 'outcome' | 'reason' | 'attributions'>;
+  /** null: the event is no longer a conversion (a browser custom event whose name stopped naming a goal at its time). */
+  after: Pick<StoredOutcome, 'outcome' | 'reason' | 'attributions'> | null;
 }
 
 /** The fields of an event that attribution reads, in id order. */

@@ -50,7 +50,7 @@ export class SqliteAttributionStore implements AttributionStore {
     return r === undefined ? null : outcomeFromRow(r);
   }
 
-  async commitRun(run: Omit<AttributionRun, 'id'>, outcomes: Omit<StoredOutcome, 'runId'>[], changes: OutcomeChange[]): Promise<AttributionRun> {
+  async commitRun(run: Omit<AttributionRun, 'id'>, outcomes: Omit<StoredOutcome, 'runId'>[], withdrawn: number[], changes: OutcomeChange[]): Promise<AttributionRun> {
     const id = this.db.transaction(() => {
       const runId = Number(this.db.prepare(`INSERT INTO attribution_runs (workspace_id, mode, until, started_at, finished_at, conversions_processed,
         attributed, not_attributed, changed, newly_attributed, unattributed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
@@ -60,8 +60,10 @@ export class SqliteAttributionStore implements AttributionStore {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, event_id) DO UPDATE SET outcome = excluded.outcome, reason = excluded.reason,
         goal_id = excluded.goal_id, attributions = excluded.attributions, detail = excluded.detail, run_id = excluded.run_id`);
       for (const o of outcomes) put.run(run.workspaceId, o.eventId, o.outcome, o.reason, o.goalId, JSON.stringify(o.attributions), JSON.stringify(o.detail), runId);
+      const withdraw = this.db.prepare('DELETE FROM attribution_outcomes WHERE workspace_id = ? AND event_id = ?');
+      for (const eventId of withdrawn) withdraw.run(run.workspaceId, eventId);
       const change = this.db.prepare('INSERT INTO attribution_changes (run_id, event_id, before, after) VALUES (?, ?, ?, ?)');
-      for (const c of changes) change.run(runId, c.eventId, c.before === null ? null : JSON.stringify(c.before), JSON.stringify(c.after));
+      for (const c of changes) change.run(runId, c.eventId, c.before === null ? null : JSON.stringify(c.before), c.after === null ? null : JSON.stringify(c.after));
       return runId;
     }).immediate();
     return { ...run, id };
@@ -74,8 +76,8 @@ export class SqliteAttributionStore implements AttributionStore {
   async run(workspaceId: string, id: number): Promise<{ run: AttributionRun; changes: OutcomeChange[] } | null> {
     const r = this.db.prepare('SELECT * FROM attribution_runs WHERE workspace_id = ? AND id = ?').get(workspaceId, id) as RunRow | undefined;
     if (r === undefined) return null;
-    const changes = (this.db.prepare('SELECT event_id, before, after FROM attribution_changes WHERE run_id = ? ORDER BY event_id').all(id) as { event_id: number; before: string | null; after: string }[])
-      .map((c) => ({ eventId: c.event_id, before: c.before === null ? null : JSON.parse(c.before) as OutcomeChange['before'], after: JSON.parse(c.after) as OutcomeChange['after'] }));
+    const changes = (this.db.prepare('SELECT event_id, before, after FROM attribution_changes WHERE run_id = ? ORDER BY event_id').all(id) as { event_id: number; before: string | null; after: string | null }[])
+      .map((c) => ({ eventId: c.event_id, before: c.before === null ? null : JSON.parse(c.before) as OutcomeChange['before'], after: c.after === null ? null : JSON.parse(c.after) as OutcomeChange['after'] }));
     return { run: runFromRow(r), changes };
   }
 }

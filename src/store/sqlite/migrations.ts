@@ -78,7 +78,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         PRIMARY KEY (workspace_id, event_id)
       ) WITHOUT ROWID;
       CREATE TABLE attribution_changes (
-        run_id INTEGER NOT NULL, event_id INTEGER NOT NULL, before TEXT, after TEXT NOT NULL,
+        run_id INTEGER NOT NULL, event_id INTEGER NOT NULL, before TEXT, after TEXT,
         PRIMARY KEY (run_id, event_id)
       ) WITHOUT ROWID;
     `,
