@@ -3,7 +3,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WorkspaceIdSchema } from '../admin/index.js';
 import type { AdminService } from '../admin/index.js';
-import { AttributionRunner, dataQuality, explain, journey, optimizationResults, ResultsError, type Outcome } from '../attribution/index.js';
+import { AttributionRunner, dataQuality, explain, goalAt, indexGoalsByName, journey, optimizationResults, ResultsError, type Outcome } from '../attribution/index.js';
 import { effectiveSettings } from '../config/index.js';
 import { ServiceError, type Clock, type StoredEvent } from '../core/index.js';
 import type { OutcomeChange, Store, StoredOutcome } from '../store/index.js';
@@ -41,6 +41,16 @@ function outcomeOf(s: StoredOutcome): Outcome {
 /** GET …/conversions/{key}'s answer (spec/attribution.md "Answers"). */
 export async function conversionAnswer(store: Store, workspaceId: string, event: StoredEvent) {
   const stored = await store.attribution.outcome(workspaceId, event.id);
+  if (stored === null && event.type === 'custom' && event.name !== null) {
+    // A browser custom event is a conversion only while its name is a goal's at its time (rule 1);
+    // runs record no outcome for one that is not, so say why here, by the same rule.
+    const match = goalAt(indexGoalsByName(await store.goals.list(workspaceId)), event.name, event.occurredAt);
+    if ('reason' in match) {
+      const input = { id: event.id, name: event.name, occurredAt: event.occurredAt, receivedAt: event.receivedAt, visitorId: event.visitorId, sessionId: event.sessionId, userDomain: event.userDomain, userId: event.userId };
+      const outcome: Outcome = { outcome: 'not_attributed', reason: match.reason, goalId: null, visitors: [], deciding: null };
+      return { conversion: event, outcome: 'not_attributed' as const, attributions: [], reason: match.reason, explanation: explain(input, outcome, { timeoutMs: 0, maxMs: 0 }) };
+    }
+  }
   if (stored === null) {
     return { conversion: event, outcome: 'pending' as const, attributions: [], reason: null, explanation: 'No attribution run has seen this conversion yet; run `closeloop attribute` or wait for the schedule.' };
   }

@@ -54,6 +54,14 @@ describe('data quality and journeys', () => {
     assert.deepEqual(res.body.visitors, [{ visitorId: 'phone', sessions: [{ start: T0 + 300, end: T0 + 300 + 30 * 60_000, endedBy: 'inactivity' }] }]);
   });
 
+  it('says why a browser custom event named as no goal is not a conversion', async () => {
+    assert.equal((await native({ type: 'custom', name: 'newsletter', visitorId: 'laptop', idempotencyKey: 'c1', timestamp: T0 + 60_000 })).status, 200);
+    await t.app.runner.run('dq');
+    const res = await t.admin('GET', '/admin/v1/workspaces/dq/conversions/c1');
+    assert.deepEqual([res.body.outcome, res.body.reason], ['not_attributed', 'unknown_goal']);
+    assert.match(res.body.explanation, /^No goal has ever been called "newsletter"/);
+  });
+
   it('keeps one workspace\'s journeys out of another\'s', async () => {
     await t.workspace('other');
     const res = await t.admin('GET', '/admin/v1/workspaces/other/users/crm/u1');
