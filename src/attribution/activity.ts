@@ -1,18 +1,8 @@
+import type { ScannedEvent } from '../store/index.js';
 import { lastAtOrBefore, sessionize, type SessionRules, type Sessions } from './sessions.js';
 
-/** The fields of a stored event that attribution reads. */
-export interface ActivityEvent {
-  id: number;
-  type: string;
-  visitorId: string | null;
-  sessionId: string | null;
-  userDomain: string | null;
-  userId: string | null;
-  optimization: string | null;
-  variation: string | null;
-  occurredAt: number;
-  receivedAt: number;
-}
+/** The fields of a stored event that the activity index reads. */
+export type ActivityEvent = Pick<ScannedEvent, 'id' | 'type' | 'visitorId' | 'sessionId' | 'userDomain' | 'userId' | 'optimization' | 'variation' | 'occurredAt' | 'receivedAt'>;
 
 export interface View {
   t: number;

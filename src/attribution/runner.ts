@@ -1,6 +1,6 @@
 import { effectiveSettings } from '../config/index.js';
 import type { Clock } from '../core/index.js';
-import type { OutcomeChange, ScannedEvent, Store, StoredOutcome } from '../store/index.js';
+import type { AttributionRun, OutcomeChange, ScannedEvent, Store, StoredOutcome } from '../store/index.js';
 import { ActivityIndex } from './activity.js';
 import { attributeConversion, type ConversionInput, type EngineContext, type Outcome } from './engine.js';
 import { goalAt, indexGoalsByName } from './goals.js';
@@ -14,16 +14,11 @@ export interface RunOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface RunSummary {
+/** What `POST …/attribution/run` and `closeloop attribute` answer. */
+export type RunSummary = Pick<AttributionRun, 'conversionsProcessed' | 'attributed' | 'notAttributed' | 'changed' | 'newlyAttributed' | 'unattributed'> & {
   runId: number;
-  conversionsProcessed: number;
-  attributed: number;
-  notAttributed: number;
-  changed: number;
-  newlyAttributed: number;
-  unattributed: number;
   durationMs: number;
-}
+};
 
 /** Everything a run reads, loaded once: the engine's context plus the conversions to judge. */
 export interface Loaded {

@@ -137,19 +137,5 @@ export interface OutcomeChange {
 }
 
 /** The fields of an event that attribution reads, in id order. */
-export interface ScannedEvent {
-  id: number;
-  type: EventType;
-  name: string | null;
-  occurredAt: number;
-  receivedAt: number;
-  idempotencyKey: string | null;
-  visitorId: string | null;
-  sessionId: string | null;
-  userDomain: string | null;
-  userId: string | null;
-  optimization: string | null;
-  variation: string | null;
-  value: number | null;
-  source: DialectName;
-}
+export type ScannedEvent = Pick<StoredEvent, 'id' | 'type' | 'name' | 'occurredAt' | 'receivedAt' | 'idempotencyKey' | 'visitorId' | 'sessionId'
+  | 'userDomain' | 'userId' | 'optimization' | 'variation' | 'value' | 'source'>;

@@ -18,7 +18,7 @@ const DEFAULTS: SessionRules = { timeoutMs: 30 * MIN, maxMs: 24 * HOUR };
 
 let nextId = 0;
 
-function activity(type: string, visitorId: string, at: number, over: Partial<ActivityEvent> = {}): ActivityEvent {
+function activity(type: ActivityEvent['type'], visitorId: string, at: number, over: Partial<ActivityEvent> = {}): ActivityEvent {
   return {
     id: ++nextId, type, visitorId, sessionId: null, userDomain: null, userId: null, optimization: null, variation: null,
     occurredAt: at, receivedAt: at, ...over,
