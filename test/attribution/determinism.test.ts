@@ -458,7 +458,7 @@ describe('a custom event that stops being a conversion', () => {
     };
     const fresh = await scenario('fresh', false);
     const incremental = await scenario('incremental', true);
-    assert.deepEqual(fresh, { outcome: 'pending', attributions: [], boldConversions: 0 });
+    assert.deepEqual(fresh, { outcome: 'not_attributed', attributions: [], boldConversions: 0 });
     assert.deepEqual(incremental, fresh);
   });
 });
