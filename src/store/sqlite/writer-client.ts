@@ -38,9 +38,8 @@ export class WriterClient {
   #nextId = 1;
   #closed = false;
 
-  constructor(private readonly init: WriterInit, private readonly onCommit: (rows: number, ms: number) => void = () => {}) {
-    this.#start();
-  }
+  /** The worker starts with the first append: commands that only read or administer never pay for it. */
+  constructor(private readonly init: WriterInit, private readonly onCommit: (rows: number, ms: number) => void = () => {}) {}
 
   get pending(): number {
     return this.#pending.size;
