@@ -9,3 +9,5 @@ export { optimizationResults, ResultsError, type ResultsAnswer, type ResultsQuer
 export { AttributionScheduler, nextCronRun, type ScheduledRun } from './scheduler.js';
 export { attributionPreviewer } from './preview.js';
 export { dataQuality, journey } from './insights.js';
+export { runOnce, type RunExecutor } from './runner.js';
+export { workerExecutor } from './worker-executor.js';

@@ -75,6 +75,9 @@ const summaryOf = (o: Pick<StoredOutcome, 'outcome' | 'reason' | 'attributions'>
 const same = (a: Omit<StoredOutcome, 'runId'>, b: StoredOutcome): boolean =>
   a.outcome === b.outcome && a.reason === b.reason && JSON.stringify(a.attributions) === JSON.stringify(b.attributions) && JSON.stringify(a.detail) === JSON.stringify(b.detail);
 
+/** Carries out one run; in-process by default, or in a worker thread (see worker-executor.ts). */
+export type RunExecutor = (workspaceId: string, options: RunOptions & { startedAt: number }) => Promise<RunSummary>;
+
 /**
  * Attribution runs, one at a time per workspace. Each run judges every conversion received up to
  * `until` from scratch, so an incremental run and a full recompute cannot disagree; it then
@@ -83,69 +86,76 @@ const same = (a: Omit<StoredOutcome, 'runId'>, b: StoredOutcome): boolean =>
  */
 export class AttributionRunner {
   readonly #running = new Map<string, Promise<RunSummary>>();
+  readonly #execute: RunExecutor;
 
-  constructor(private readonly store: Store, private readonly clock: Clock, private readonly onRun: (ok: boolean) => void = () => {}) {}
+  constructor(store: Store, private readonly clock: Clock, private readonly onRun: (ok: boolean) => void = () => {}, execute?: RunExecutor) {
+    this.#execute = execute ?? ((ws, options) => runOnce(store, clock, ws, options));
+  }
 
   run(workspaceId: string, options: RunOptions = {}): Promise<RunSummary> {
     const previous = this.#running.get(workspaceId) ?? Promise.resolve(null);
-    const next = previous.catch(() => null).then(() => this.#run(workspaceId, options));
+    const next = previous.catch(() => null).then(async () => {
+      try {
+        const summary = await this.#execute(workspaceId, { ...options, startedAt: this.clock.now() });
+        this.onRun(true);
+        return summary;
+      } catch (err) {
+        this.onRun(false);
+        throw err;
+      }
+    });
     this.#running.set(workspaceId, next);
     const clear = () => { if (this.#running.get(workspaceId) === next) this.#running.delete(workspaceId); };
     next.then(clear, clear);
     return next;
   }
+}
 
-  async #run(workspaceId: string, options: RunOptions): Promise<RunSummary> {
-    const startedAt = this.clock.now();
-    const t0 = performance.now();
-    try {
-      const until = options.until ?? startedAt;
-      const loaded = await loadWorkspace(this.store, workspaceId, until);
-      const before = await this.store.attribution.outcomes(workspaceId);
-      const changed: Omit<StoredOutcome, 'runId'>[] = [];
-      const changes: OutcomeChange[] = [];
-      let attributed = 0;
-      let newlyAttributed = 0;
-      let unattributed = 0;
-      const total = loaded.conversions.length;
-      options.onProgress?.(0, total);
-      for (const [i, c] of loaded.conversions.entries()) {
-        if (i > 0 && i % 10_000 === 0) options.onProgress?.(i, total);
-        const o = toStored(c.id, attributeConversion(c, loaded.ctx));
-        if (o.outcome === 'attributed') attributed++;
-        const old = before.get(c.id);
-        if (old !== undefined && same(o, old)) continue;
-        changed.push(o);
-        if (old === undefined || summaryOf(old).outcome !== o.outcome || JSON.stringify(old.attributions) !== JSON.stringify(o.attributions) || old.reason !== o.reason) {
-          changes.push({ eventId: c.id, before: old === undefined ? null : summaryOf(old), after: summaryOf(o) });
-          if (o.outcome === 'attributed' && old?.outcome !== 'attributed') newlyAttributed++;
-          if (o.outcome !== 'attributed' && old?.outcome === 'attributed') unattributed++;
-        }
-      }
-      // Outcomes of events that are no longer conversions (a custom event whose name stopped naming
-      // a goal at its time) are withdrawn, so a rerun agrees with a recompute from scratch.
-      const current = new Set(loaded.conversions.map((c) => c.id));
-      const withdrawn: number[] = [];
-      for (const [eventId, old] of before) {
-        if (current.has(eventId)) continue;
-        withdrawn.push(eventId);
-        changes.push({ eventId, before: summaryOf(old), after: null });
-        if (old.outcome === 'attributed') unattributed++;
-      }
-      options.onProgress?.(total, total);
-      const run = await this.store.attribution.commitRun({
-        workspaceId, mode: options.mode ?? 'full', until, startedAt, finishedAt: this.clock.now(),
-        conversionsProcessed: loaded.conversions.length, attributed, notAttributed: loaded.conversions.length - attributed,
-        changed: changes.length, newlyAttributed, unattributed,
-      }, changed, withdrawn, changes);
-      this.onRun(true);
-      return {
-        runId: run.id, conversionsProcessed: run.conversionsProcessed, attributed, notAttributed: run.notAttributed,
-        changed: run.changed, newlyAttributed, unattributed, durationMs: Math.round(performance.now() - t0),
-      };
-    } catch (err) {
-      this.onRun(false);
-      throw err;
+/** One run, here and now: load, judge every conversion, commit what changed. */
+export async function runOnce(store: Store, clock: Clock, workspaceId: string, options: RunOptions & { startedAt: number }): Promise<RunSummary> {
+  const startedAt = options.startedAt;
+  const t0 = performance.now();
+  const until = options.until ?? startedAt;
+  const loaded = await loadWorkspace(store, workspaceId, until);
+  const before = await store.attribution.outcomes(workspaceId);
+  const changed: Omit<StoredOutcome, 'runId'>[] = [];
+  const changes: OutcomeChange[] = [];
+  let attributed = 0;
+  let newlyAttributed = 0;
+  let unattributed = 0;
+  const total = loaded.conversions.length;
+  options.onProgress?.(0, total);
+  for (const [i, c] of loaded.conversions.entries()) {
+    if (i > 0 && i % 10_000 === 0) options.onProgress?.(i, total);
+    const o = toStored(c.id, attributeConversion(c, loaded.ctx));
+    if (o.outcome === 'attributed') attributed++;
+    const old = before.get(c.id);
+    if (old !== undefined && same(o, old)) continue;
+    changed.push(o);
+    if (old === undefined || summaryOf(old).outcome !== o.outcome || JSON.stringify(old.attributions) !== JSON.stringify(o.attributions) || old.reason !== o.reason) {
+      changes.push({ eventId: c.id, before: old === undefined ? null : summaryOf(old), after: summaryOf(o) });
+      if (o.outcome === 'attributed' && old?.outcome !== 'attributed') newlyAttributed++;
+      if (o.outcome !== 'attributed' && old?.outcome === 'attributed') unattributed++;
     }
   }
+  // Outcomes of events that are no longer conversions (a custom event whose name stopped naming
+  // a goal at its time) are withdrawn, so a rerun agrees with a recompute from scratch.
+  const current = new Set(loaded.conversions.map((c) => c.id));
+  const withdrawn: number[] = [];
+  for (const [eventId, old] of before) {
+    if (current.has(eventId)) continue;
+    withdrawn.push(eventId);
+    changes.push({ eventId, before: summaryOf(old), after: null });
+    if (old.outcome === 'attributed') unattributed++;
+  }
+  options.onProgress?.(total, total);
+  const run = await store.attribution.commitRun({
+    workspaceId, mode: options.mode ?? 'full', until, startedAt, finishedAt: clock.now(),
+    conversionsProcessed: loaded.conversions.length, attributed, notAttributed: loaded.conversions.length - attributed,
+    changed: changes.length, newlyAttributed, unattributed,
+  }, changed, withdrawn, changes);
+  return {
+    runId: run.id, conversionsProcessed: run.conversionsProcessed, attributed, notAttributed: run.notAttributed,
+    changed: run.changed, newlyAttributed, unattributed, durationMs: Math.round(performance.now() - t0),
+  };
 }

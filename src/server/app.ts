@@ -6,10 +6,10 @@ import { Authenticator } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import type { Clock } from '../core/index.js';
 import { IngestPipeline, WorkspaceDirectory } from '../ingest/index.js';
-import type { Store } from '../store/index.js';
+import { SqliteStore, type Store } from '../store/index.js';
 import { guardAdmin, registerAdminRoutes } from './admin-routes.js';
 import { registerAttributionRoutes } from './attribution-routes.js';
-import { AttributionRunner, AttributionScheduler, attributionPreviewer } from '../attribution/index.js';
+import { AttributionRunner, AttributionScheduler, attributionPreviewer, workerExecutor } from '../attribution/index.js';
 import { installBodyParser } from './body-parser.js';
 import { installErrorHandler } from './errors.js';
 import { dialectOfRequest, registerIngestRoutes } from './ingest-routes.js';
@@ -22,6 +22,8 @@ export interface AppDeps {
   clock: Clock;
   metrics: Metrics;
   adminTokenHash: string;
+  /** Run attribution in worker threads (the service: a long run must not stall ingestion); tests run it in-process. */
+  attributionInWorker?: boolean;
 }
 
 export interface App {
@@ -95,7 +97,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerOpsRoutes(fastify, store, metrics, () => draining);
   registerIngestRoutes(fastify, pipeline);
   registerAdminRoutes(fastify, { store, admin, pipeline, workspaces, clock, adminTokenHash: deps.adminTokenHash });
-  const runner = new AttributionRunner(store, clock, (ok) => metrics.attributionRuns.inc({ result: ok ? 'ok' : 'failed' }));
+  const executor = deps.attributionInWorker === true && store instanceof SqliteStore ? workerExecutor(store.file) : undefined;
+  const runner = new AttributionRunner(store, clock, (ok) => metrics.attributionRuns.inc({ result: ok ? 'ok' : 'failed' }), executor);
   const scheduler = new AttributionScheduler(store, runner, clock, (ws, err) => fastify.log.error({ err, workspace: ws }, 'scheduled attribution run failed'));
   registerAttributionRoutes(fastify, { store, admin, runner, clock, adminGuard: (scope) => guardAdmin(scope, deps.adminTokenHash) });
   fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());

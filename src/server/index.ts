@@ -30,7 +30,7 @@ export async function startServer(config: Readonly<Config>, clock: Clock = clock
   const metrics = new Metrics();
   const store = await openStore(config, clock, (rows, ms) => metrics.commit(rows, ms));
   const token = await ensureAdminToken(store, config.adminToken);
-  const app = await buildApp({ config, store, clock, metrics, adminTokenHash: token.hash });
+  const app = await buildApp({ config, store, clock, metrics, adminTokenHash: token.hash, attributionInWorker: true });
   await app.fastify.listen({ host: config.host, port: config.port });
   app.scheduler.start();
   const address = app.fastify.server.address();

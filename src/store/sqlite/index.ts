@@ -34,7 +34,11 @@ export class SqliteStore implements Store {
   readonly meta: SqliteMetaStore;
   #closed = false;
 
+  /** The database file, for threads that open their own connection to it (attribution runs). */
+  readonly file: string;
+
   constructor(readonly db: Database.Database, options: SqliteOptions) {
+    this.file = options.file;
     this.workspaces = new SqliteWorkspaceStore(db);
     this.keys = new SqliteKeyStore(db);
     this.goals = new SqliteGoalStore(db);

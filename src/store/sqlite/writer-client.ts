@@ -1,5 +1,5 @@
-import { Worker } from 'node:worker_threads';
-import { ServiceError } from '../../core/index.js';
+import type { Worker } from 'node:worker_threads';
+import { ServiceError, siblingModule, spawnWorker } from '../../core/index.js';
 import type { AppendBatch } from '../store.js';
 import type { WriteResult } from './event-writer.js';
 import type { FromWriter, ToWriter, WriterInit, WriterJob } from './writer-protocol.js';
@@ -9,17 +9,6 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-/**
- * Built, the worker is dist/…/writer-worker.js. Run from source under tsx (tests, benchmarks),
- * Node 20 does not pass tsx's loader to a worker, so a two-line bootstrap registers it first.
- */
-function spawnWriter(workerData: WriterInit): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./writer-worker.js', import.meta.url), { workerData });
-  const entry = new URL('./writer-worker.ts', import.meta.url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
-}
 
 const unavailable = (message: string, cause?: unknown) =>
   new ServiceError('store_unavailable', message, cause === undefined ? undefined : { cause });
@@ -71,7 +60,7 @@ export class WriterClient {
 
   #start(): Worker {
     if (this.#worker !== null) return this.#worker;
-    const worker = spawnWriter(this.init);
+    const worker = spawnWorker(siblingModule(import.meta.url, 'writer-worker'), this.init);
     worker.on('message', (msg: FromWriter) => this.#receive(msg));
     worker.on('error', (err) => this.#failAll(unavailable('The store\'s writer failed; nothing in flight was stored. Retry.', err)));
     worker.on('exit', () => {
