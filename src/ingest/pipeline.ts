@@ -8,7 +8,7 @@ import { hashUserData, redactRaw, redactText, scrubProperties } from './pii.js';
 import { QuotaCounter } from './quota.js';
 import { RateLimiter } from './rate-limit.js';
 import { applyRateLimit, authenticate, checkBatchSize, checkEnabled, checkQuota, resolveWorkspace } from './steps.js';
-import type { AttributionPreviewer, EventDraft, EventResult, IngestOutcome, IngestRequest, RateLimitState } from './types.js';
+import type { AttributionPreviewer, EventDraft, EventResult, IngestOutcome, IngestRequest, RateLimitState, RejectedResult } from './types.js';
 import type { ResolvedWorkspace, WorkspaceDirectory } from './workspaces.js';
 
 const RAW_LIMIT = 64 * 1024;
@@ -68,7 +68,7 @@ export class IngestPipeline {
     if (!quota.ok) return this.#refuseAndKeep(out, ws, req, quota.error, receivedAt);
 
     const prepared: Prepared[] = [];
-    const rejected: EventResult[] = [];
+    const rejected: RejectedResult[] = [];
     req.items.forEach((item, index) => {
       const draft = req.toDraft(item, {
         now: receivedAt, settings: ws.settings, explicitSettings: ws.workspace.settings, index,
@@ -89,7 +89,7 @@ export class IngestPipeline {
       return out;
     }
 
-    const rejections = !req.quarantine ? [] : rejected.map((r) => this.#rejection(ws, req, receivedAt, req.batch ? r.index : null, (r as { error: IngestError }).error, req.items[r.index]));
+    const rejections = !req.quarantine ? [] : rejected.map((r) => this.#rejection(ws, req, receivedAt, req.batch ? r.index : null, r.error, req.items[r.index]));
     let outcomes;
     try {
       outcomes = await this.store.events.append({ events: prepared.map((p) => p.event), rejections });
