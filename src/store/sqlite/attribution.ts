@@ -8,11 +8,11 @@ interface RunRow {
   id: number; workspace_id: string; mode: string; until: number; started_at: number; finished_at: number; conversions_processed: number;
   attributed: number; not_attributed: number; changed: number; newly_attributed: number; unattributed: number;
 }
-interface ScanRow {
-  id: number; type: string; name: string | null; occurred_at: number; received_at: number; idempotency_key: string | null;
-  visitor_id: string | null; session_id: string | null; user_domain: string | null; user_id: string | null;
-  optimization: string | null; variation: string | null; value: number | null; source: string;
-}
+/** One scanned row as json_array() lays it out, in the SELECT's column order. */
+type ScanRow = [number, string, string | null, number, number, string | null, string | null, string | null, string | null, string | null,
+  string | null, string | null, number | null, string];
+
+const SCAN_CHUNK = 50_000;
 
 const outcomeFromRow = (r: OutcomeRow): StoredOutcome => ({
   eventId: r.event_id, outcome: r.outcome as StoredOutcome['outcome'], reason: r.reason, goalId: r.goal_id,
@@ -28,15 +28,26 @@ const runFromRow = (r: RunRow): AttributionRun => ({
 export class SqliteAttributionStore implements AttributionStore {
   constructor(private readonly db: Database.Database) {}
 
+  /**
+   * Reads events in chunks of ids, each chunk as one JSON array built by SQLite: better-sqlite3
+   * pays about a microsecond per row it hands to JavaScript, which a row-by-row scan of millions
+   * of events cannot afford; one JSON.parse per chunk is about twice as fast.
+   */
   *scan(workspaceId: string, until: number): Iterable<ScannedEvent> {
-    const rows = this.db.prepare(`SELECT id, type, name, occurred_at, received_at, idempotency_key, visitor_id, session_id, user_domain, user_id,
-      optimization, variation, value, source FROM events WHERE workspace_id = ? AND received_at <= ? ORDER BY id`).iterate(workspaceId, until) as Iterable<ScanRow>;
-    for (const r of rows) {
-      yield {
-        id: r.id, type: r.type as EventType, name: r.name, occurredAt: r.occurred_at, receivedAt: r.received_at, idempotencyKey: r.idempotency_key,
-        visitorId: r.visitor_id, sessionId: r.session_id, userDomain: r.user_domain, userId: r.user_id, optimization: r.optimization,
-        variation: r.variation, value: r.value, source: r.source as DialectName,
-      };
+    const chunk = this.db.prepare(`SELECT json_group_array(json_array(id, type, name, occurred_at, received_at, idempotency_key, visitor_id, session_id,
+      user_domain, user_id, optimization, variation, value, source)) FROM (SELECT * FROM events WHERE workspace_id = ? AND received_at <= ? AND id > ?
+      ORDER BY id LIMIT ${SCAN_CHUNK})`).pluck();
+    let after = 0;
+    for (;;) {
+      const rows = JSON.parse(chunk.get(workspaceId, until, after) as string) as ScanRow[];
+      if (rows.length === 0) return;
+      for (const r of rows) {
+        yield {
+          id: r[0], type: r[1] as EventType, name: r[2], occurredAt: r[3], receivedAt: r[4], idempotencyKey: r[5], visitorId: r[6], sessionId: r[7],
+          userDomain: r[8], userId: r[9], optimization: r[10], variation: r[11], value: r[12], source: r[13] as DialectName,
+        };
+      }
+      after = rows[rows.length - 1]![0];
     }
   }
 
