@@ -91,6 +91,22 @@ export async function pickWorkspace(admin: AdminService, given: string | undefin
   throw new UsageError(`There are ${all.length} workspaces; say which with --workspace (${all.slice(0, 5).map((w) => w.id).join(', ')}${all.length > 5 ? ', …' : ''}).`);
 }
 
+/**
+ * A command with actions on one workspace (`keys create`, `goals list`, …): prints its help (exit 0
+ * with --help, 2 without an action), opens the store, picks the workspace and runs the action.
+ */
+export async function workspaceCommand(
+  io: Io, help: string, values: { workspace?: string | undefined; data?: string | undefined; help?: boolean | undefined }, positionals: string[],
+  run: (action: string, args: (string | undefined)[], admin: AdminService, workspaceId: string) => Promise<number>,
+): Promise<number> {
+  const [action, ...args] = positionals;
+  if (values.help === true || action === undefined) {
+    io.out(help);
+    return values.help === true ? 0 : 2;
+  }
+  return withAdmin(configFrom(io, values), async (admin) => run(action, args, admin, await pickWorkspace(admin, values.workspace)));
+}
+
 /** Columns padded to their widest cell. */
 export function table(header: string[], rows: (string | number | null)[][]): string {
   const cells = [header, ...rows.map((r) => r.map((c) => (c === null ? '-' : String(c))))];

@@ -1,6 +1,6 @@
 import { goalView } from '../admin/index.js';
 import type { AdminService } from '../admin/index.js';
-import { configFrom, iso, parse, pickWorkspace, table, UsageError, withAdmin, type Io } from './context.js';
+import { iso, parse, table, UsageError, workspaceCommand, type Io } from './context.js';
 
 export const GOALS_HELP = `Usage:
   closeloop goals create API_NAME [--name "Display name"] [--workspace ID]
@@ -19,14 +19,7 @@ async function goalId(admin: AdminService, ws: string, ref: string): Promise<num
 
 export async function goals(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, { workspace: { type: 'string', short: 'w' }, name: { type: 'string' } });
-  const [action, a, b] = positionals;
-  if (values.help === true || action === undefined) {
-    io.out(GOALS_HELP);
-    return action === undefined && values.help !== true ? 2 : 0;
-  }
-  const config = configFrom(io, values);
-  return withAdmin(config, async (admin) => {
-    const ws = await pickWorkspace(admin, values.workspace);
+  return workspaceCommand(io, GOALS_HELP, values, positionals, async (action, [a, b], admin, ws) => {
     switch (action) {
       case 'create': {
         if (a === undefined) throw new UsageError('goals create needs the API name, e.g. closeloop goals create application-accepted.');

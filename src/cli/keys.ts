@@ -1,5 +1,5 @@
 import { keyView } from '../admin/index.js';
-import { configFrom, iso, parse, pickWorkspace, table, UsageError, withAdmin, type Io } from './context.js';
+import { iso, parse, table, UsageError, workspaceCommand, type Io } from './context.js';
 
 export const KEYS_HELP = `Usage:
   closeloop keys create --name NAME [--kind server|browser] [--rate-limit N] [--workspace ID]
@@ -11,14 +11,7 @@ Manages a workspace's API keys. A new key is printed once and stored only as a h
 
 export async function keys(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, { workspace: { type: 'string', short: 'w' }, name: { type: 'string' }, kind: { type: 'string' }, 'rate-limit': { type: 'string' } });
-  const [action, id] = positionals;
-  if (values.help === true || action === undefined) {
-    io.out(KEYS_HELP);
-    return action === undefined && values.help !== true ? 2 : 0;
-  }
-  const config = configFrom(io, values);
-  return withAdmin(config, async (admin) => {
-    const ws = await pickWorkspace(admin, values.workspace);
+  return workspaceCommand(io, KEYS_HELP, values, positionals, async (action, [id], admin, ws) => {
     switch (action) {
       case 'create': {
         if (values.name === undefined) throw new UsageError('keys create needs --name, e.g. --name "CRM webhook".');

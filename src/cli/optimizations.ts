@@ -1,5 +1,5 @@
 import { optimizationView } from '../admin/index.js';
-import { configFrom, parse, pickWorkspace, table, UsageError, withAdmin, type Io } from './context.js';
+import { parse, table, UsageError, workspaceCommand, type Io } from './context.js';
 
 export const OPTIMIZATIONS_HELP = `Usage:
   closeloop optimizations create KEY --variations control,bold[:WEIGHT,…] --goals GOAL[,GOAL…]
@@ -17,14 +17,7 @@ export async function optimizations(argv: string[], io: Io): Promise<number> {
     workspace: { type: 'string', short: 'w' }, name: { type: 'string' }, variations: { type: 'string' }, goals: { type: 'string' },
     'primary-goal': { type: 'string' }, control: { type: 'string' },
   });
-  const [action, key, status] = positionals;
-  if (values.help === true || action === undefined) {
-    io.out(OPTIMIZATIONS_HELP);
-    return action === undefined && values.help !== true ? 2 : 0;
-  }
-  const config = configFrom(io, values);
-  return withAdmin(config, async (admin) => {
-    const ws = await pickWorkspace(admin, values.workspace);
+  return workspaceCommand(io, OPTIMIZATIONS_HELP, values, positionals, async (action, [key, status], admin, ws) => {
     switch (action) {
       case 'create': {
         if (key === undefined) throw new UsageError('optimizations create needs a key, e.g. closeloop optimizations create hero --variations control,bold --goals signup.');

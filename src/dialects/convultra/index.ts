@@ -1,6 +1,6 @@
-import { ERROR_CATALOG, ingestError, type IngestError, type StoredEvent } from '../../core/index.js';
+import { ERROR_CATALOG, type IngestError, type StoredEvent } from '../../core/index.js';
 import type { EventResult } from '../../ingest/index.js';
-import { answerSingle, isRecord, sortOutcome } from '../shared/index.js';
+import { answerSingle, bodyItems, sortOutcome } from '../shared/index.js';
 import { credentialFrom, type DialectRequest, headerValue, type Dialect, type HttpAnswer, type HttpInput } from '../types.js';
 import { ConvultraBatchSchema, ConvultraEventSchema, ConvultraResponseSchema, MAX_BATCH } from './schema.js';
 import { convultraToDraft } from './to-draft.js';
@@ -14,17 +14,7 @@ function error(e: IngestError): HttpAnswer {
 }
 
 function read(input: HttpInput, batch: boolean): DialectRequest {
-  const body = input.body;
-  let unreadable = input.bodyError;
-  let items: unknown[] = [body];
-  if (unreadable === null) {
-    if (batch) {
-      if (isRecord(body) && Array.isArray(body.events)) items = body.events;
-      else unreadable = { error: ingestError('invalid_body', 'The body must be {"events": [...]} with 1 to 100 events.', { field: 'events' }), raw: JSON.stringify(body) ?? '' };
-    } else if (!isRecord(body)) {
-      unreadable = { error: ingestError('invalid_body', 'The body must be one event as a JSON object; use /v1/track/batch for several.'), raw: JSON.stringify(body) ?? '' };
-    }
-  }
+  const { items, unreadable } = bodyItems(input, batch, { maxBatch: MAX_BATCH, batchUrl: '/v1/track/batch' });
   const apiKey = input.query.api_key;
   return {
     dialect: 'convultra',

@@ -1,6 +1,6 @@
 import { ERROR_CATALOG, ingestError, ok, reject, type IngestError, type PropertyValue, type Result } from '../../core/index.js';
 import type { EventDraft, ParseContext } from '../../ingest/index.js';
-import { answerSingle, checker, isRecord, sortOutcome } from '../shared/index.js';
+import { answerSingle, bodyItems, checker, sortOutcome } from '../shared/index.js';
 import { credentialFrom, type DialectRequest, headerValue, type Dialect, type HttpAnswer, type HttpInput } from '../types.js';
 import { MAX_BATCH, WebAnalyzerBatchSchema, WebAnalyzerEventSchema, WebAnalyzerResponseSchema } from './schema.js';
 
@@ -62,17 +62,7 @@ function toDraft(item: unknown, ctx: ParseContext): Result<EventDraft> {
 }
 
 function read(input: HttpInput, batch: boolean): DialectRequest {
-  const body = input.body;
-  let unreadable = input.bodyError;
-  let items: unknown[] = [body];
-  if (unreadable === null) {
-    if (batch) {
-      if (isRecord(body) && Array.isArray(body.events)) items = body.events;
-      else unreadable = { error: ingestError('invalid_body', `The body must be {"events": [...]} with 1 to ${MAX_BATCH} events.`, { field: 'events' }), raw: JSON.stringify(body) ?? '' };
-    } else if (!isRecord(body)) {
-      unreadable = { error: ingestError('invalid_body', 'The body must be one event as a JSON object; use /track/batch for several.'), raw: JSON.stringify(body) ?? '' };
-    }
-  }
+  const { items, unreadable } = bodyItems(input, batch, { maxBatch: MAX_BATCH, batchUrl: '/track/batch' });
   const websiteId = input.params.websiteId ?? '';
   const url = batch ? '/api/v1/websites/:websiteId/track/batch' : '/api/v1/websites/:websiteId/track';
   return {
