@@ -15,6 +15,7 @@ export interface WorkspaceStore {
 export interface KeyStore {
   create(key: ApiKeyRecord): Promise<ApiKeyRecord>;
   findByHash(hash: string): Promise<ApiKeyRecord | null>;
+  /** In the order they were created. */
   list(workspaceId: string): Promise<ApiKeyRecord[]>;
   /** Marks the key revoked; null when no such key in that workspace. */
   revoke(workspaceId: string, id: string, at: number): Promise<ApiKeyRecord | null>;

@@ -30,7 +30,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async list(workspaceId: string): Promise<ApiKeyRecord[]> {
-    return (this.db.prepare('SELECT * FROM api_keys WHERE workspace_id = ? ORDER BY created_at, id').all(workspaceId) as Row[]).map(fromRow);
+    return (this.db.prepare('SELECT * FROM api_keys WHERE workspace_id = ? ORDER BY created_at, rowid').all(workspaceId) as Row[]).map(fromRow);
   }
 
   async revoke(workspaceId: string, id: string, at: number): Promise<ApiKeyRecord | null> {
