@@ -80,12 +80,12 @@ export async function results(argv: string[], io: Io): Promise<number> {
   }
   const from = instant('--from', values.from);
   const to = instant('--to', values.to);
-  return withAdmin(configFrom(io, values), async (admin, store, clock) => {
+  return withAdmin(configFrom(io, values), async (admin, store) => {
     const ws = await pickWorkspace(admin, values.workspace);
     const o = await admin.optimization(ws, key);
     let r;
     try {
-      r = await optimizationResults(store, clock, o, { ...(values.goal !== undefined ? { goal: values.goal } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
+      r = await optimizationResults(store, o, { ...(values.goal !== undefined ? { goal: values.goal } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
     } catch (err) {
       if (err instanceof ResultsError) throw new UsageError(err.message, 1);
       throw err;

@@ -116,7 +116,7 @@ export function registerAttributionRoutes(app: FastifyInstance, deps: { store: S
       try {
         const from = instant(q.from);
         const to = instant(q.to);
-        return await optimizationResults(store, clock, o, { ...(q.goal !== undefined ? { goal: q.goal } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
+        return await optimizationResults(store, o, { ...(q.goal !== undefined ? { goal: q.goal } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
       } catch (err) {
         if (err instanceof ResultsError) throw new ServiceError('field_invalid', err.message);
         throw err;

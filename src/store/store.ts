@@ -81,6 +81,12 @@ export interface AttributionStore {
    */
   commitRun(run: Omit<AttributionRun, 'id'>, outcomes: Omit<StoredOutcome, 'runId'>[], withdrawn: number[], changes: OutcomeChange[]): Promise<AttributionRun>;
   runs(workspaceId: string, limit: number): Promise<AttributionRun[]>;
+  /**
+   * Per variation of an optimization, over views and conversions that happened in [from, to):
+   * distinct visitors (viewers, and converters whose view fell earlier), distinct converters,
+   * conversions and their value, for conversions the last runs attributed under `goalId`.
+   */
+  resultCounts(workspaceId: string, optimization: string, goalId: number, from: number, to: number): Promise<Map<string, { visitors: number; converters: number; conversions: number; value: number }>>;
   run(workspaceId: string, id: number): Promise<{ run: AttributionRun; changes: OutcomeChange[] } | null>;
 }
 

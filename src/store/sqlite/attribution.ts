@@ -80,6 +80,29 @@ export class SqliteAttributionStore implements AttributionStore {
     return { ...run, id };
   }
 
+  async resultCounts(workspaceId: string, optimization: string, goalId: number, from: number, to: number): Promise<Map<string, { visitors: number; converters: number; conversions: number; value: number }>> {
+    // Counted by SQLite, not row by row in JavaScript: a results request must not read millions of events into memory.
+    const converted = `SELECT json_extract(a.value, '$.variation') AS variation, json_extract(a.value, '$.visitorId') AS visitor_id, e.value AS value
+      FROM attribution_outcomes o JOIN events e ON e.id = o.event_id, json_each(o.attributions) a
+      WHERE o.workspace_id = @ws AND o.outcome = 'attributed' AND o.goal_id = @goal AND json_extract(a.value, '$.optimization') = @opt
+        AND e.occurred_at >= @from AND e.occurred_at < @to`;
+    const args = { ws: workspaceId, opt: optimization, goal: goalId, from, to };
+    const visitors = this.db.prepare(`SELECT variation, count(DISTINCT visitor_id) AS n FROM (
+        SELECT variation, visitor_id FROM events WHERE workspace_id = @ws AND type = 'view' AND optimization = @opt
+          AND occurred_at >= @from AND occurred_at < @to AND visitor_id IS NOT NULL
+        UNION ALL SELECT variation, visitor_id FROM (${converted})
+      ) GROUP BY variation`).all(args) as { variation: string; n: number }[];
+    const conversions = this.db.prepare(`SELECT variation, count(DISTINCT visitor_id) AS converters, count(*) AS conversions, total(value) AS value
+      FROM (${converted}) GROUP BY variation`).all(args) as { variation: string; converters: number; conversions: number; value: number }[];
+    const out = new Map<string, { visitors: number; converters: number; conversions: number; value: number }>();
+    for (const v of visitors) out.set(v.variation, { visitors: v.n, converters: 0, conversions: 0, value: 0 });
+    for (const c of conversions) {
+      const entry = out.get(c.variation) ?? { visitors: c.converters, converters: 0, conversions: 0, value: 0 };
+      out.set(c.variation, { ...entry, converters: c.converters, conversions: c.conversions, value: c.value });
+    }
+    return out;
+  }
+
   async runs(workspaceId: string, limit: number): Promise<AttributionRun[]> {
     return (this.db.prepare('SELECT * FROM attribution_runs WHERE workspace_id = ? ORDER BY id DESC LIMIT ?').all(workspaceId, limit) as RunRow[]).map(runFromRow);
   }
