@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { ShiftedClock } from '../core/index.js';
+import { ServiceError, ShiftedClock } from '../core/index.js';
 import { openSqliteStore } from '../store/index.js';
 import { runOnce } from './runner.js';
 import type { RunWorkerInit, RunWorkerMessage } from './worker-executor.js';
@@ -23,7 +23,7 @@ try {
   });
   port.postMessage({ type: 'done', summary } satisfies RunWorkerMessage);
 } catch (err) {
-  port.postMessage({ type: 'failed', message: err instanceof Error ? err.message : String(err) } satisfies RunWorkerMessage);
+  port.postMessage({ type: 'failed', message: err instanceof Error ? err.message : String(err), code: err instanceof ServiceError ? err.code : null } satisfies RunWorkerMessage);
 } finally {
   await store.close();
 }

@@ -1,5 +1,6 @@
 import { effectiveSettings } from '../config/index.js';
-import type { Clock } from '../core/index.js';
+import { randomUUID } from 'node:crypto';
+import { ServiceError, type Clock } from '../core/index.js';
 import type { AttributionRun, OutcomeChange, ScannedEvent, Store, StoredOutcome } from '../store/index.js';
 import { ActivityIndex } from './activity.js';
 import { attributeConversion, type ConversionInput, type EngineContext, type Outcome } from './engine.js';
@@ -111,8 +112,26 @@ export class AttributionRunner {
   }
 }
 
-/** One run, here and now: load, judge every conversion, commit what changed. */
+/** How long a run may hold its workspace's lease before another process may take over (a run that died). */
+const LEASE_MS = 30 * 60_000;
+
+/**
+ * One run, here and now: take the workspace's lease (one run at a time, across processes), load,
+ * judge every conversion, commit what changed, release the lease.
+ */
 export async function runOnce(store: Store, clock: Clock, workspaceId: string, options: RunOptions & { startedAt: number }): Promise<RunSummary> {
+  const holder = `${process.pid}:${randomUUID()}`;
+  if (!(await store.attribution.acquireRunLease(workspaceId, holder, clock.now(), clock.now() + LEASE_MS))) {
+    throw new ServiceError('run_in_progress', `An attribution run of workspace "${workspaceId}" is already in progress; wait for it to finish.`);
+  }
+  try {
+    return await judgeAndCommit(store, clock, workspaceId, options);
+  } finally {
+    await store.attribution.releaseRunLease(workspaceId, holder);
+  }
+}
+
+async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, options: RunOptions & { startedAt: number }): Promise<RunSummary> {
   const startedAt = options.startedAt;
   const t0 = performance.now();
   const until = options.until ?? startedAt;

@@ -1,4 +1,4 @@
-import { siblingModule, spawnWorker } from '../core/index.js';
+import { ServiceError, siblingModule, spawnWorker, type ErrorCode } from '../core/index.js';
 import type { RunExecutor, RunSummary } from './runner.js';
 
 export interface RunWorkerInit {
@@ -12,7 +12,7 @@ export interface RunWorkerInit {
 export type RunWorkerMessage =
   | { type: 'progress'; done: number; total: number }
   | { type: 'done'; summary: RunSummary }
-  | { type: 'failed'; message: string };
+  | { type: 'failed'; message: string; code: ErrorCode | null };
 
 /** Runs each attribution run in a worker thread on the SQLite file `file` (see run-worker.ts). */
 export function workerExecutor(file: string): RunExecutor {
@@ -29,7 +29,7 @@ export function workerExecutor(file: string): RunExecutor {
       else {
         settled = true;
         if (m.type === 'done') resolve(m.summary);
-        else reject(new Error(m.message));
+        else reject(m.code === null ? new Error(m.message) : new ServiceError(m.code, m.message));
       }
     });
     worker.once('error', (err) => { settled = true; reject(err); });

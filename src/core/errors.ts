@@ -34,6 +34,7 @@ export const ERROR_CATALOG = {
   // admin and operations
   not_found: { status: 404, summary: 'No such resource in this workspace.' },
   already_exists: { status: 409, summary: 'A resource with that id or name already exists.' },
+  run_in_progress: { status: 409, summary: 'An attribution run of this workspace is already in progress (in this or another process).' },
   store_unavailable: { status: 503, summary: 'The store could not make the write durable; nothing was stored, retry.' },
   internal_error: { status: 500, summary: 'An unexpected error; it was logged.' },
 } as const satisfies Record<string, { status: number; summary: string }>;

@@ -82,6 +82,12 @@ export interface AttributionStore {
   commitRun(run: Omit<AttributionRun, 'id'>, outcomes: Omit<StoredOutcome, 'runId'>[], withdrawn: number[], changes: OutcomeChange[]): Promise<AttributionRun>;
   runs(workspaceId: string, limit: number): Promise<AttributionRun[]>;
   /**
+   * Takes the workspace's run lease until `expires` unless another holder has an unexpired one:
+   * one run at a time per workspace across every process sharing the store.
+   */
+  acquireRunLease(workspaceId: string, holder: string, now: number, expires: number): Promise<boolean>;
+  releaseRunLease(workspaceId: string, holder: string): Promise<void>;
+  /**
    * Per variation of an optimization, over views and conversions that happened in [from, to):
    * distinct visitors (viewers, and converters whose view fell earlier), distinct converters,
    * conversions and their value, for conversions the last runs attributed under `goalId`.

@@ -25,6 +25,21 @@ const runFromRow = (r: RunRow): AttributionRun => ({
   newlyAttributed: r.newly_attributed, unattributed: r.unattributed,
 });
 
+/**
+ * A lease's holder is "pid:uuid". SQLite is one machine's file, so a holder whose process is gone
+ * (killed mid-run) holds nothing, whatever its lease says.
+ */
+function holderAlive(holder: string): boolean {
+  const pid = Number(holder.split(':')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class SqliteAttributionStore implements AttributionStore {
   constructor(private readonly db: Database.Database) {}
 
@@ -101,6 +116,24 @@ export class SqliteAttributionStore implements AttributionStore {
       out.set(c.variation, { ...entry, converters: c.converters, conversions: c.conversions, value: c.value });
     }
     return out;
+  }
+
+  async acquireRunLease(workspaceId: string, holder: string, now: number, expires: number): Promise<boolean> {
+    const key = `attribution_lease:${workspaceId}`;
+    return this.db.transaction(() => {
+      const current = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
+      if (current !== undefined) {
+        const lease = JSON.parse(current) as { holder: string; expires: number };
+        if (lease.holder !== holder && lease.expires > now && holderAlive(lease.holder)) return false;
+      }
+      this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify({ holder, expires }));
+      return true;
+    }).immediate();
+  }
+
+  async releaseRunLease(workspaceId: string, holder: string): Promise<void> {
+    const key = `attribution_lease:${workspaceId}`;
+    this.db.prepare(`DELETE FROM meta WHERE key = ? AND json_extract(value, '$.holder') = ?`).run(key, holder);
   }
 
   async runs(workspaceId: string, limit: number): Promise<AttributionRun[]> {
