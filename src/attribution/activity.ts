@@ -10,9 +10,16 @@ export interface View {
   variation: string;
 }
 
+/**
+ * One visitor, in parallel arrays rather than an object per event: millions of views then cost a
+ * few numbers each, not an object and a map entry (memory and garbage collection dominate a run).
+ */
 interface VisitorData {
   times: number[];
-  views: Map<string, View[]>;
+  viewT: number[];
+  viewId: number[];
+  viewOpt: string[];
+  viewVar: string[];
   sessions: Sessions | null;
 }
 
@@ -21,37 +28,62 @@ const identityKey = (domain: string, id: string): string => `${domain}\u0000${id
 /** Browser activity is what the snippet and the native API send about a visitor; server-side conversions are not activity. */
 export const ACTIVITY_TYPES: ReadonlySet<string> = new Set(['pageview', 'view', 'identify', 'custom']);
 
+/** Views sorted by time, then event id, keeping the four arrays aligned. */
+function sortViews(v: VisitorData): void {
+  const n = v.viewT.length;
+  let sorted = true;
+  for (let i = 1; i < n && sorted; i++) sorted = v.viewT[i - 1]! < v.viewT[i]! || (v.viewT[i - 1] === v.viewT[i] && v.viewId[i - 1]! <= v.viewId[i]!);
+  if (sorted) return;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => v.viewT[a]! - v.viewT[b]! || v.viewId[a]! - v.viewId[b]!);
+  v.viewT = order.map((i) => v.viewT[i]!);
+  v.viewId = order.map((i) => v.viewId[i]!);
+  v.viewOpt = order.map((i) => v.viewOpt[i]!);
+  v.viewVar = order.map((i) => v.viewVar[i]!);
+}
+
 /**
  * Per-visitor activity, views, session ids and identities, built from events in any order and
  * then frozen (sorted) for queries. Everything attribution needs to know about visitors.
  */
 export class ActivityIndex {
   readonly #visitors = new Map<string, VisitorData>();
-  readonly #sessionVisitors = new Map<string, Set<string>>();
+  /** Session id → its visitor (almost always one), or its visitors. */
+  readonly #sessionVisitors = new Map<string, string | string[]>();
   readonly #identities = new Map<string, { visitorId: string; receivedAt: number }[]>();
+  /** One string per optimization and variation key, however many events repeat it. */
+  readonly #names = new Map<string, string>();
   #built = false;
 
   constructor(private readonly rules: SessionRules) {}
+
+  #intern(s: string): string {
+    const known = this.#names.get(s);
+    if (known !== undefined) return known;
+    this.#names.set(s, s);
+    return s;
+  }
 
   add(e: ActivityEvent): void {
     if (e.visitorId === null || !ACTIVITY_TYPES.has(e.type)) return;
     this.#built = false;
     let v = this.#visitors.get(e.visitorId);
     if (v === undefined) {
-      v = { times: [], views: new Map(), sessions: null };
+      v = { times: [], viewT: [], viewId: [], viewOpt: [], viewVar: [], sessions: null };
       this.#visitors.set(e.visitorId, v);
     }
     v.times.push(e.occurredAt);
     v.sessions = null;
     if (e.sessionId !== null) {
-      let set = this.#sessionVisitors.get(e.sessionId);
-      if (set === undefined) this.#sessionVisitors.set(e.sessionId, (set = new Set()));
-      set.add(e.visitorId);
+      const known = this.#sessionVisitors.get(e.sessionId);
+      if (known === undefined) this.#sessionVisitors.set(e.sessionId, e.visitorId);
+      else if (typeof known === 'string') { if (known !== e.visitorId) this.#sessionVisitors.set(e.sessionId, [known, e.visitorId]); }
+      else if (!known.includes(e.visitorId)) known.push(e.visitorId);
     }
     if (e.type === 'view' && e.optimization !== null && e.variation !== null) {
-      let list = v.views.get(e.optimization);
-      if (list === undefined) v.views.set(e.optimization, (list = []));
-      list.push({ t: e.occurredAt, id: e.id, variation: e.variation });
+      v.viewT.push(e.occurredAt);
+      v.viewId.push(e.id);
+      v.viewOpt.push(this.#intern(e.optimization));
+      v.viewVar.push(this.#intern(e.variation));
     }
     if (e.type === 'identify' && e.userDomain !== null && e.userId !== null) {
       const key = identityKey(e.userDomain, e.userId);
@@ -65,7 +97,7 @@ export class ActivityIndex {
   build(): this {
     for (const v of this.#visitors.values()) {
       v.times.sort((a, b) => a - b);
-      for (const list of v.views.values()) list.sort((a, b) => a.t - b.t || a.id - b.id);
+      sortViews(v);
     }
     this.#built = true;
     return this;
@@ -80,7 +112,8 @@ export class ActivityIndex {
   }
 
   visitorsOfSession(sessionId: string): string[] {
-    return [...(this.#sessionVisitors.get(sessionId) ?? [])];
+    const known = this.#sessionVisitors.get(sessionId);
+    return known === undefined ? [] : typeof known === 'string' ? [known] : [...known];
   }
 
   /** Visitors that sent setUserId(domain, id) in an identify received no later than `receivedBy`. */
@@ -99,40 +132,25 @@ export class ActivityIndex {
   /** The visitor's latest view of `optimization` at or before `t` (ties: the later event). */
   latestView(visitorId: string, optimization: string, t: number): View | null {
     this.#ready();
-    const list = this.#visitors.get(visitorId)?.views.get(optimization);
-    if (list === undefined) return null;
-    let lo = 0;
-    let hi = list.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (list[mid]!.t <= t) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
+    const v = this.#visitors.get(visitorId);
+    if (v === undefined) return null;
+    for (let i = lastAtOrBefore(v.viewT, t); i >= 0; i--) {
+      if (v.viewOpt[i] === optimization) return { t: v.viewT[i]!, id: v.viewId[i]!, variation: v.viewVar[i]! };
     }
-    return found === -1 ? null : list[found]!;
+    return null;
   }
 
-  /** All views of a visitor (for journeys), by optimization. */
+  /** All views of a visitor (for journeys), by optimization, each in time order. */
   views(visitorId: string): ReadonlyMap<string, readonly View[]> {
     this.#ready();
-    return this.#visitors.get(visitorId)?.views ?? new Map();
-  }
-
-  /** Per variation, the distinct visitors with at least one view of `optimization` in [from, to). */
-  viewersByVariation(optimization: string, from: number, to: number): Map<string, Set<string>> {
-    const out = new Map<string, Set<string>>();
-    for (const [visitorId, v] of this.#visitors) {
-      for (const view of v.views.get(optimization) ?? []) {
-        if (view.t < from || view.t >= to) continue;
-        let set = out.get(view.variation);
-        if (set === undefined) out.set(view.variation, (set = new Set()));
-        set.add(visitorId);
-      }
-    }
+    const out = new Map<string, View[]>();
+    const v = this.#visitors.get(visitorId);
+    if (v === undefined) return out;
+    v.viewT.forEach((t, i) => {
+      const list = out.get(v.viewOpt[i]!) ?? [];
+      list.push({ t, id: v.viewId[i]!, variation: v.viewVar[i]! });
+      out.set(v.viewOpt[i]!, list);
+    });
     return out;
   }
 
