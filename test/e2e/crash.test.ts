@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { startRealServer, type RealServer } from '../helpers/server.js';
+import { adminRequest, startRealServer, type RealServer } from '../helpers/server.js';
 
 const ADMIN_TOKEN = 'cl_admin_crash_test_0123456789abcdefghijkl';
 /** The server's clock starts at 2026-01-15T12:00:00Z (CLOSELOOP_NOW), not at the wall clock's time. */
@@ -24,16 +24,7 @@ function removeTestDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-async function admin(server: RealServer, method: string, url: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${server.url}/admin/v1${url}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const json: unknown = await res.json();
-  assert.ok(res.ok, `${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const admin = (server: RealServer, method: string, url: string, body?: unknown) => adminRequest(server, ADMIN_TOKEN, method, url, body);
 
 /** A workspace whose rate limit the load cannot reach; returns its server key. */
 async function workspaceKey(server: RealServer): Promise<string> {

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import JSON5 from 'json5';
-import { ROOT, startRealServer, type RealServer } from '../helpers/server.js';
+import { adminRequest, ROOT, startRealServer, type RealServer } from '../helpers/server.js';
 
 // ../shared/ lies beside the checkout, in development and in CI alike.
 const REFERENCE = path.join(ROOT, '..', 'shared', 'reference');
@@ -133,16 +133,7 @@ async function runCurl(command: string): Promise<{ status: number; body: any; te
   return { status: Number(stdout.slice(cut + 1)), body, text };
 }
 
-async function admin(server: RealServer, method: string, url: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${server.url}/admin/v1${url}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const json: unknown = await res.json();
-  assert.ok(res.ok, `${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const admin = (server: RealServer, method: string, url: string, body?: unknown) => adminRequest(server, ADMIN_TOKEN, method, url, body);
 
 interface Docs {
   server: RealServer;

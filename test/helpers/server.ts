@@ -74,3 +74,15 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   return { code, stdout, stderr };
 }
+
+/** Calls the admin API of a real server with `token`; fails the test on a non-2xx answer, naming the call. */
+export async function adminRequest(server: RealServer, token: string, method: string, url: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${server.url}/admin/v1${url}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const json: unknown = await res.json();
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
