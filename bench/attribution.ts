@@ -17,6 +17,8 @@ import { loadConfig } from '../src/config/index.js';
 import { ManualClock } from '../src/core/index.js';
 import { AttributionRunner } from '../src/attribution/index.js';
 import { openStore } from '../src/store/index.js';
+import { EventWriter } from '../src/store/sqlite/event-writer.js';
+import type { CanonicalEvent, DialectName, EventType } from '../src/core/index.js';
 
 const full = process.argv.includes('--full');
 const VIEWS = full ? 10_000_000 : 1_000_000;
@@ -24,6 +26,8 @@ const VISITORS = VIEWS / 10;
 const CONVERSIONS = VISITORS;
 const T0 = Date.UTC(2026, 0, 1);
 const WS = 'bench';
+/** Events per write transaction, as the group commit writes them under load. */
+const GROUP = 1_000;
 
 /** A small deterministic PRNG (mulberry32), so every run generates the same history. */
 function rng(seed: number): () => number {
@@ -49,14 +53,32 @@ async function generate(dataDir: string): Promise<number> {
   const db = new Database(path.join(dataDir, 'closeloop.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF'); // generation only: the measured run reads, it does not write much
-  const ins = db.prepare(`INSERT INTO events (workspace_id, type, name, occurred_at, received_at, idempotency_key, visitor_id, session_id,
-    user_domain, user_id, optimization, variation, value, source) VALUES ('${WS}', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  // The writer's own statements (events and their columnar segments), one transaction per group
+  // of GROUP events as the group commit writes them under load.
+  const writer = new EventWriter(db, 0);
+  let pending: CanonicalEvent[] = [];
+  const flush = () => {
+    db.transaction(() => {
+      writer.write({ events: pending, rejections: [] });
+      writer.finishGroup();
+    })();
+    pending = [];
+  };
+  const ins = (type: EventType, name: string | null, occurredAt: number, receivedAt: number, idempotencyKey: string | null, visitorId: string | null,
+    sessionId: string | null, userDomain: string | null, userId: string | null, optimization: string | null, variation: string | null,
+    value: number | null, source: DialectName) => {
+    pending.push({
+      workspaceId: WS, type, name, occurredAt, receivedAt, idempotencyKey, visitorId, sessionId, userDomain, userId, optimization, variation, value,
+      currency: null, properties: null, userData: null, context: null, source,
+    });
+    if (pending.length >= GROUP) flush();
+  };
   const rand = rng(42);
   const started = performance.now();
   let rows = 0;
   const batch = 20_000;
   for (let v0 = 0; v0 < VISITORS; v0 += batch) {
-    db.transaction(() => {
+    {
       for (let v = v0; v < Math.min(VISITORS, v0 + batch); v++) {
         const visitor = `v${v}`;
         let t = T0 + Math.floor(rand() * 6 * 86_400_000);
@@ -65,19 +87,20 @@ async function generate(dataDir: string): Promise<number> {
         for (let i = 0; i < views; i++) {
           // Mostly a few minutes apart, sometimes a gap that ends the session.
           t += rand() < 0.15 ? 31 * 60_000 + Math.floor(rand() * 3_600_000) : Math.floor(rand() * 10 * 60_000);
-          ins.run('view', null, t, t, null, visitor, `s${v}`, null, null, 'hero', variation, null, 'native');
+          ins('view', null, t, t, null, visitor, `s${v}`, null, null, 'hero', variation, null, 'native');
           rows++;
           if (i === 0) {
-            ins.run('identify', null, t, t, null, visitor, `s${v}`, 'crm', `u${v}`, null, null, null, 'native');
+            ins('identify', null, t, t, null, visitor, `s${v}`, 'crm', `u${v}`, null, null, null, 'native');
             rows++;
           }
         }
         const tc = t + Math.floor(rand() * 45 * 60_000);
-        ins.run('conversion', 'signup', tc, tc + 60_000, `order-${v}`, null, null, 'crm', `u${v}`, null, null, Math.round(rand() * 20000) / 100, 'optimize');
+        ins('conversion', 'signup', tc, tc + 60_000, `order-${v}`, null, null, 'crm', `u${v}`, null, null, Math.round(rand() * 20000) / 100, 'optimize');
         rows++;
       }
-    })();
+    }
   }
+  if (pending.length > 0) flush();
   db.close();
   console.log(`generated ${rows.toLocaleString('en-US')} events (${VIEWS.toLocaleString('en-US')} views, ${VISITORS.toLocaleString('en-US')} visitors and identities, ${CONVERSIONS.toLocaleString('en-US')} conversions) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return rows;

@@ -2,7 +2,6 @@ import type { Goal } from '../store/index.js';
 import type { ActivityIndex } from './activity.js';
 import { goalAt } from './goals.js';
 import type { ReasonCode } from './reasons.js';
-import { sessionOf } from './sessions.js';
 
 /** What the rules read of a conversion. */
 export interface ConversionInput {
@@ -88,11 +87,10 @@ export function attributeConversion(c: ConversionInput, ctx: EngineContext): Out
     for (const v of visitors) {
       const view = ctx.activity.latestView(v, o.key, tc);
       if (view === null) continue;
-      const sessions = ctx.activity.sessions(v);
-      const s = sessionOf(sessions, view.t);
+      const s = ctx.activity.sessionAt(v, view.t)!;
       const seen: Seen = {
         optimization: o.key, variation: view.variation, viewedAt: view.t, visitorId: v, id: view.id,
-        sessionStart: sessions.starts[s]!, sessionEnd: sessions.ends[s]!, capped: sessions.capped[s]!,
+        sessionStart: s.start, sessionEnd: s.end, capped: s.capped,
       };
       if (later(seen, mostRecent)) mostRecent = seen;
       if (tc < seen.sessionEnd && later(seen, best)) best = { optimization: o.key, variation: view.variation, viewedAt: view.t, visitorId: v, id: view.id };

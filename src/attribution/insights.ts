@@ -20,12 +20,10 @@ export async function dataQuality(store: Store, clock: Clock, workspaceId: strin
   const byDomain = new Map<string, { conversions: number; matched: number }>();
   const byDialect = new Map<string, { conversions: number; matched: number }>();
   const lags = new Map<string, number[]>();
-  const sources = new Map<number, string>();
-  await eachEvent(store.attribution.scan(workspaceId, clock.now()), (e) => { if (e.type === 'conversion' || e.type === 'custom') sources.set(e.id, e.source); });
   for (const c of loaded.conversions) {
     const matched = resolveVisitors(c, loaded.ctx.activity).length > 0 ? 1 : 0;
     const domain = c.userDomain ?? (c.sessionId !== null ? '(sessionId)' : c.visitorId !== null ? '(visitorId)' : '(none)');
-    const dialect = sources.get(c.id) ?? 'unknown';
+    const dialect = c.source;
     for (const [map, key] of [[byDomain, domain], [byDialect, dialect]] as const) {
       const m = map.get(key) ?? { conversions: 0, matched: 0 };
       m.conversions++;
@@ -61,13 +59,14 @@ export async function journey(store: Store, clock: Clock, workspaceId: string, w
     ? (activity.hasVisitor(who.visitorId) ? [who.visitorId] : [])
     : [...new Set(activity.visitorsOfUser(who.userDomain, who.userId, Number.POSITIVE_INFINITY))].sort();
   const mine = new Set(visitors);
-  const outcomes = await store.attribution.outcomes(workspaceId);
-  const conversionIds = new Set(loaded.conversions.filter((c) => {
-    if ('userDomain' in who && c.userDomain === who.userDomain && c.userId === who.userId) return true;
-    return resolveVisitors(c, activity).some((v) => mine.has(v));
-  }).map((c) => c.id));
+  const conversionIds = new Set<number>();
+  for (const c of loaded.conversions) {
+    const theirs = ('userDomain' in who && c.userDomain === who.userDomain && c.userId === who.userId) || resolveVisitors(c, activity).some((v) => mine.has(v));
+    if (theirs) conversionIds.add(c.id);
+  }
+  const outcomes = await store.attribution.outcomesOf(workspaceId, [...conversionIds]);
   const events: (ScannedEvent & { outcome?: unknown })[] = [];
-  await eachEvent(store.attribution.scan(workspaceId, clock.now()), (e) => {
+  await eachEvent(store, workspaceId, clock.now(), (e) => {
     if (conversionIds.has(e.id)) {
       const o = outcomes.get(e.id);
       events.push({ ...e, outcome: o === undefined ? 'pending' : { outcome: o.outcome, reason: o.reason, attributions: o.attributions } });

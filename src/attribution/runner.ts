@@ -1,9 +1,11 @@
 import { effectiveSettings } from '../config/index.js';
 import { randomUUID } from 'node:crypto';
-import { ServiceError, type Clock } from '../core/index.js';
-import type { AttributionRun, OutcomeChange, ScannedEvent, Store, StoredOutcome } from '../store/index.js';
+import { ServiceError, type Clock, type EventType } from '../core/index.js';
+import { eventAt, type AttributionRun, type ChangeWrite, type OutcomeWrite, type ScannedEvent, type Store, type StoredOutcome } from '../store/index.js';
+import { outcomeFingerprint } from './fingerprint.js';
 import { ActivityIndex } from './activity.js';
-import { attributeConversion, type ConversionInput, type EngineContext, type Outcome } from './engine.js';
+import { Conversions } from './conversions.js';
+import { attributeConversion, type EngineContext, type Outcome } from './engine.js';
 import { goalAt, indexGoalsByName } from './goals.js';
 import type { SessionRules } from './sessions.js';
 
@@ -25,7 +27,7 @@ export type RunSummary = Pick<AttributionRun, 'conversionsProcessed' | 'attribut
 export interface Loaded {
   ctx: EngineContext;
   rules: SessionRules;
-  conversions: (ConversionInput & { value: number | null; idempotencyKey: string | null })[];
+  conversions: Conversions;
 }
 
 /** Reads a workspace's goals, optimizations and events (received up to `until`) into the engine's structures. */
@@ -40,30 +42,23 @@ export async function loadWorkspace(store: Store, workspaceId: string, until: nu
     .map((o) => ({ key: o.key, goalIds: o.goalIds }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const activity = new ActivityIndex(rules);
-  const conversions: Loaded['conversions'] = [];
-  const handle = (e: ScannedEvent): void => {
-    activity.add(e);
-    // Server-side conversions, and browser custom events named as a goal was called at the time.
-    const isConversion = e.type === 'conversion' || (e.type === 'custom' && e.name !== null && 'goal' in goalAt(goalsByName, e.name, e.occurredAt));
-    if (isConversion && e.name !== null) {
-      conversions.push({
-        id: e.id, name: e.name, occurredAt: e.occurredAt, receivedAt: e.receivedAt, visitorId: e.visitorId, sessionId: e.sessionId,
-        userDomain: e.userDomain, userId: e.userId, value: e.value, idempotencyKey: e.idempotencyKey,
-      });
-    }
-  };
-  await eachEvent(store.attribution.scan(workspaceId, until), handle);
+  const conversions = new Conversions();
+  // Server-side conversions, and browser custom events named as a goal was called at the time.
+  const isConversion = (type: EventType, name: string, occurredAt: number) =>
+    type === 'conversion' || (type === 'custom' && 'goal' in goalAt(goalsByName, name, occurredAt));
+  await store.attribution.readColumns(workspaceId, until, (chunk) => {
+    activity.addColumns(chunk);
+    conversions.addColumns(chunk, isConversion);
+  });
   activity.build();
   return { ctx: { goalsByName, optimizations, activity }, rules, conversions };
 }
 
-/** Visits a scan's events; a synchronous scan (SQLite) is walked without a promise per event. */
-export async function eachEvent(scan: Iterable<ScannedEvent> | AsyncIterable<ScannedEvent>, fn: (e: ScannedEvent) => void): Promise<void> {
-  if (Symbol.iterator in scan) {
-    for (const e of scan) fn(e);
-  } else {
-    for await (const e of scan) fn(e);
-  }
+/** Visits a workspace's events received up to `until` one object at a time (journeys: not for millions). */
+export async function eachEvent(store: Store, workspaceId: string, until: number, fn: (e: ScannedEvent) => void): Promise<void> {
+  await store.attribution.readColumns(workspaceId, until, (chunk) => {
+    for (let i = 0; i < chunk.n; i++) fn(eventAt(chunk, i));
+  });
 }
 
 export function toStored(eventId: number, o: Outcome): Omit<StoredOutcome, 'runId'> {
@@ -72,9 +67,6 @@ export function toStored(eventId: number, o: Outcome): Omit<StoredOutcome, 'runI
     : { eventId, outcome: 'not_attributed', reason: o.reason, goalId: o.goalId, attributions: [], detail: { visitors: o.visitors, deciding: o.deciding } };
 }
 
-const summaryOf = (o: Pick<StoredOutcome, 'outcome' | 'reason' | 'attributions'>) => ({ outcome: o.outcome, reason: o.reason, attributions: o.attributions });
-const same = (a: Omit<StoredOutcome, 'runId'>, b: StoredOutcome): boolean =>
-  a.outcome === b.outcome && a.reason === b.reason && JSON.stringify(a.attributions) === JSON.stringify(b.attributions) && JSON.stringify(a.detail) === JSON.stringify(b.detail);
 
 /** Carries out one run; in-process by default, or in a worker thread (see worker-executor.ts). */
 export type RunExecutor = (workspaceId: string, options: RunOptions & { startedAt: number }) => Promise<RunSummary>;
@@ -125,54 +117,75 @@ export async function runOnce(store: Store, clock: Clock, workspaceId: string, o
     throw new ServiceError('run_in_progress', `An attribution run of workspace "${workspaceId}" is already in progress; wait for it to finish.`);
   }
   try {
+    // Ingestion leaves one small chunk per group commit; merging them first makes this and every later read cheap.
+    await store.attribution.compactColumns(workspaceId);
     return await judgeAndCommit(store, clock, workspaceId, options);
   } finally {
     await store.attribution.releaseRunLease(workspaceId, holder);
   }
 }
 
+/** An outcome as the store writes it, serialised once. */
+export function toWrite(eventId: number, o: Outcome, fingerprint = outcomeFingerprint(o)): OutcomeWrite {
+  const st = toStored(eventId, o);
+  return { eventId, outcome: st.outcome, reason: st.reason, goalId: st.goalId, attributions: JSON.stringify(st.attributions), detail: JSON.stringify(st.detail), fingerprint };
+}
+
+/** The restatement's view of an outcome (what it is, not why): JSON of OutcomeChange's before/after. */
+const summaryJson = (o: { outcome: string; reason: string | null }, attributionsJson: string): string =>
+  `{"outcome":${JSON.stringify(o.outcome)},"reason":${JSON.stringify(o.reason)},"attributions":${attributionsJson}}`;
+
 async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, options: RunOptions & { startedAt: number }): Promise<RunSummary> {
   const startedAt = options.startedAt;
   const t0 = performance.now();
   const until = options.until ?? startedAt;
   const loaded = await loadWorkspace(store, workspaceId, until);
-  const before = await store.attribution.outcomes(workspaceId);
-  const changed: Omit<StoredOutcome, 'runId'>[] = [];
-  const changes: OutcomeChange[] = [];
+  // Stored outcomes by fingerprint: an unchanged outcome costs a number compared, not a row parsed.
+  const before = await store.attribution.fingerprints(workspaceId);
+  const writes: OutcomeWrite[] = [];
+  const rewritten: number[] = [];
   let attributed = 0;
-  let newlyAttributed = 0;
-  let unattributed = 0;
   const total = loaded.conversions.length;
   options.onProgress?.(0, total);
-  for (const [i, c] of loaded.conversions.entries()) {
+  for (let i = 0; i < total; i++) {
     if (i > 0 && i % 10_000 === 0) options.onProgress?.(i, total);
-    const o = toStored(c.id, attributeConversion(c, loaded.ctx));
+    const c = loaded.conversions.at(i);
+    const o = attributeConversion(c, loaded.ctx);
     if (o.outcome === 'attributed') attributed++;
+    const fp = outcomeFingerprint(o);
     const old = before.get(c.id);
-    if (old !== undefined && same(o, old)) continue;
-    changed.push(o);
-    if (old === undefined || summaryOf(old).outcome !== o.outcome || JSON.stringify(old.attributions) !== JSON.stringify(o.attributions) || old.reason !== o.reason) {
-      changes.push({ eventId: c.id, before: old === undefined ? null : summaryOf(old), after: summaryOf(o) });
-      if (o.outcome === 'attributed' && old?.outcome !== 'attributed') newlyAttributed++;
-      if (o.outcome !== 'attributed' && old?.outcome === 'attributed') unattributed++;
-    }
+    before.delete(c.id);
+    if (old === fp) continue;
+    writes.push(toWrite(c.id, o, fp));
+    if (old !== undefined) rewritten.push(c.id);
   }
-  // Outcomes of events that are no longer conversions (a custom event whose name stopped naming
-  // a goal at its time) are withdrawn, so a rerun agrees with a recompute from scratch.
-  const current = new Set(loaded.conversions.map((c) => c.id));
-  const withdrawn: number[] = [];
-  for (const [eventId, old] of before) {
-    if (current.has(eventId)) continue;
-    withdrawn.push(eventId);
-    changes.push({ eventId, before: summaryOf(old), after: null });
+  // What is left had an outcome but is no longer a conversion (a custom event whose name stopped
+  // naming a goal at its time): withdrawn, so a rerun agrees with a recompute from scratch.
+  const withdrawn = [...before.keys()];
+  const olds = await store.attribution.outcomesOf(workspaceId, [...rewritten, ...withdrawn]);
+  const changes: ChangeWrite[] = [];
+  let newlyAttributed = 0;
+  let unattributed = 0;
+  for (const w of writes) {
+    const old = olds.get(w.eventId);
+    const oldAttributions = old === undefined ? null : JSON.stringify(old.attributions);
+    // Only what a conversion counts for is a restatement; a changed explanation alone is not.
+    if (old !== undefined && old.outcome === w.outcome && old.reason === w.reason && oldAttributions === w.attributions) continue;
+    changes.push({ eventId: w.eventId, before: old === undefined ? null : summaryJson(old, oldAttributions!), after: summaryJson(w, w.attributions) });
+    if (w.outcome === 'attributed' && old?.outcome !== 'attributed') newlyAttributed++;
+    if (w.outcome !== 'attributed' && old?.outcome === 'attributed') unattributed++;
+  }
+  for (const eventId of withdrawn) {
+    const old = olds.get(eventId)!;
+    changes.push({ eventId, before: summaryJson(old, JSON.stringify(old.attributions)), after: null });
     if (old.outcome === 'attributed') unattributed++;
   }
   options.onProgress?.(total, total);
   const run = await store.attribution.commitRun({
     workspaceId, mode: options.mode ?? 'full', until, startedAt, finishedAt: clock.now(),
-    conversionsProcessed: loaded.conversions.length, attributed, notAttributed: loaded.conversions.length - attributed,
+    conversionsProcessed: total, attributed, notAttributed: total - attributed,
     changed: changes.length, newlyAttributed, unattributed,
-  }, changed, withdrawn, changes);
+  }, writes, withdrawn, changes);
   return {
     runId: run.id, conversionsProcessed: run.conversionsProcessed, attributed, notAttributed: run.notAttributed,
     changed: run.changed, newlyAttributed, unattributed, durationMs: Math.round(performance.now() - t0),

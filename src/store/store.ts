@@ -1,7 +1,8 @@
 import type { CanonicalEvent, StoredEvent } from '../core/index.js';
 import type { WorkspaceSettingsInput } from '../config/index.js';
+import type { EventColumns } from './event-columns.js';
 import type {
-  ApiKeyRecord, AppendOutcome, AttributionRun, OutcomeChange, ScannedEvent, StoredOutcome, EventQuery, Goal, NewRejection, Optimization,
+  ApiKeyRecord, AppendOutcome, AttributionRun, ChangeWrite, OutcomeChange, OutcomeWrite, StoredOutcome, EventQuery, Goal, NewRejection, Optimization,
   OptimizationStatus, Rejection, Workspace,
 } from './types.js';
 
@@ -70,16 +71,25 @@ export interface RejectionStore {
 }
 
 export interface AttributionStore {
-  /** A workspace's events received up to `until`, in id order. */
-  scan(workspaceId: string, until: number): Iterable<ScannedEvent> | AsyncIterable<ScannedEvent>;
+  /**
+   * Visits a workspace's events received up to `until`, in id order, in columnar chunks read
+   * from one snapshot (attribution reads millions of events; an object per event is too slow).
+   */
+  readColumns(workspaceId: string, until: number, visit: (chunk: EventColumns) => void): Promise<void>;
+  /** Merges the small chunks that ingestion leaves behind into large ones; returns how many were merged away. */
+  compactColumns(workspaceId: string): Promise<number>;
   outcomes(workspaceId: string): Promise<Map<number, StoredOutcome>>;
+  /** The stored outcomes of these conversions (those that have one). */
+  outcomesOf(workspaceId: string, eventIds: readonly number[]): Promise<Map<number, StoredOutcome>>;
+  /** Per conversion with a stored outcome, the fingerprint it was written with: how a run finds what changed. */
+  fingerprints(workspaceId: string): Promise<Map<number, number>>;
   outcome(workspaceId: string, eventId: number): Promise<StoredOutcome | null>;
   /**
    * Records a run: its summary, the outcomes it changed, those it withdrew (events that are no
    * longer conversions) and what changed, all or nothing — a run that dies before this leaves the
    * previous outcomes whole.
    */
-  commitRun(run: Omit<AttributionRun, 'id'>, outcomes: Omit<StoredOutcome, 'runId'>[], withdrawn: number[], changes: OutcomeChange[]): Promise<AttributionRun>;
+  commitRun(run: Omit<AttributionRun, 'id'>, outcomes: OutcomeWrite[], withdrawn: number[], changes: ChangeWrite[]): Promise<AttributionRun>;
   runs(workspaceId: string, limit: number): Promise<AttributionRun[]>;
   /**
    * Takes the workspace's run lease until `expires` unless another holder has an unexpired one:

@@ -128,6 +128,26 @@ export interface AttributionRun {
   unattributed: number;
 }
 
+/** An outcome as a run writes it: its JSON serialised once, and the fingerprint of all of it (see fingerprints()). */
+export interface OutcomeWrite {
+  eventId: number;
+  outcome: StoredOutcome['outcome'];
+  reason: string | null;
+  goalId: number | null;
+  /** JSON of StoredOutcome['attributions']. */
+  attributions: string;
+  /** JSON of StoredOutcome['detail']. */
+  detail: string;
+  fingerprint: number;
+}
+
+/** A restatement as a run writes it: JSON of OutcomeChange's before and after. */
+export interface ChangeWrite {
+  eventId: number;
+  before: string | null;
+  after: string | null;
+}
+
 /** What a run changed for one conversion. */
 export interface OutcomeChange {
   eventId: number;

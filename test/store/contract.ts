@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ServiceError, type CanonicalEvent, type StoredEvent } from '../../src/core/index.js';
-import type { ApiKeyRecord, AppendOutcome, NewRejection, Optimization, Store, Workspace } from '../../src/store/index.js';
+import { eventAt, type ApiKeyRecord, type AppendOutcome, type NewRejection, type Optimization, type ScannedEvent, type Store, type Workspace } from '../../src/store/index.js';
 
 export interface OpenedStore {
   store: Store;
@@ -470,6 +470,56 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       it('gives nothing for no ids', async () => {
         await quarantine([rejection('acme')]);
         assert.deepEqual(await store.rejections.get('acme', []), []);
+      });
+    });
+
+    describe('events: columns for attribution', () => {
+      /** Every event readColumns visits, as objects, in visiting order. */
+      async function readAll(ws: string, until: number): Promise<ScannedEvent[]> {
+        const out: ScannedEvent[] = [];
+        await store.attribution.readColumns(ws, until, (c) => { for (let i = 0; i < c.n; i++) out.push(eventAt(c, i)); });
+        return out;
+      }
+      const scanned = (e: StoredEvent): ScannedEvent => ({
+        id: e.id, type: e.type, name: e.name, occurredAt: e.occurredAt, receivedAt: e.receivedAt, idempotencyKey: e.idempotencyKey,
+        visitorId: e.visitorId, sessionId: e.sessionId, userDomain: e.userDomain, userId: e.userId, optimization: e.optimization,
+        variation: e.variation, value: e.value, source: e.source,
+      });
+
+      it('gives back every stored event of the workspace, whole and in id order, across appends', async () => {
+        const first = await store.events.append({ events: [
+          event('acme', { type: 'view', name: null, optimization: 'hero', variation: 'bold', sessionId: 's1', userDomain: null, userId: null, value: null }),
+          event('acme', { type: 'identify', name: null, visitorId: 'visitor-2', userId: 'ü-7 "quoted"', value: null }),
+        ], rejections: [] });
+        await store.events.append({ events: [event('globex')], rejections: [] });
+        const second = await store.events.append({ events: [event('acme', { idempotencyKey: 'deal-1', value: 0.1, source: 'optimize' })], rejections: [] });
+        const expected = [...first, ...second].map((o) => scanned(stored(o)));
+        assert.deepEqual(await readAll('acme', T0), expected);
+        assert.equal((await readAll('globex', T0)).length, 1);
+      });
+
+      it('leaves out events received after the instant asked for, and repeats of a known idempotency key', async () => {
+        const kept = stored((await store.events.append({ events: [event('acme', { idempotencyKey: 'k' })], rejections: [] }))[0]!);
+        await store.events.append({ events: [event('acme', { idempotencyKey: 'k', receivedAt: T0 + 1 })], rejections: [] });
+        await store.events.append({ events: [event('acme', { receivedAt: T0 + HOUR })], rejections: [] });
+        assert.deepEqual((await readAll('acme', T0)).map((e) => e.id), [kept.id]);
+        assert.equal((await readAll('acme', T0 + HOUR)).length, 2);
+      });
+
+      it('merges the chunks that many small appends leave, without changing what is read', async () => {
+        const ids: number[] = [];
+        for (let i = 0; i < 30; i++) ids.push(stored((await store.events.append({ events: [event(i % 3 === 0 ? 'globex' : 'acme', { visitorId: `v${i % 4}` })], rejections: [] }))[0]!).id);
+        const before = await readAll('acme', T0);
+        let chunks = 0;
+        await store.attribution.readColumns('acme', T0, () => { chunks++; });
+        assert.equal(chunks, 20);
+        assert.equal(await store.attribution.compactColumns('acme'), 20);
+        chunks = 0;
+        await store.attribution.readColumns('acme', T0, () => { chunks++; });
+        assert.equal(chunks, 1);
+        assert.deepEqual(await readAll('acme', T0), before);
+        assert.equal(await store.attribution.compactColumns('acme'), 0, 'a second compaction finds nothing to merge');
+        assert.equal((await readAll('globex', T0)).length, 10, 'the other workspace is untouched');
       });
     });
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { ServiceError, type CanonicalEvent } from '../../src/core/index.js';
-import { MIGRATIONS, openSqliteStore, type AppendBatch, type SqliteStore } from '../../src/store/index.js';
+import { eventAt, MIGRATIONS, openSqliteStore, type AppendBatch, type SqliteStore } from '../../src/store/index.js';
 import { storeContract } from './contract.js';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
@@ -97,6 +97,35 @@ describe('SQLite store', () => {
     assert.deepEqual(recorded(), expected);
     assert.deepEqual(await store.workspaces.get('acme'), { id: 'acme', name: 'Acme', settings: {}, createdAt: T0 });
     assert.deepEqual(await store.events.findByIdempotencyKey('acme', 'kept'), stored!.event);
+  });
+
+  it('gives the events of a database made before event segments to attribution after the upgrade', async () => {
+    await store.close();
+    const old = tempDbFile();
+    const db = new Database(old);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const m of MIGRATIONS.filter((m) => m.version <= 2)) {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, T0);
+    }
+    db.prepare(`INSERT INTO workspaces VALUES ('acme', 'Acme', '{}', ?)`).run(T0);
+    const insert = db.prepare(`INSERT INTO events (workspace_id, type, name, occurred_at, received_at, visitor_id, optimization, variation, source)
+      VALUES ('acme', ?, ?, ?, ?, ?, ?, ?, 'native')`);
+    insert.run('view', null, T0, T0, 'v1', 'hero', 'bold');
+    insert.run('conversion', 'signup', T0 + 1, T0 + 1, 'v1', null, null);
+    db.close();
+    store = open(old);
+    try {
+      const seen: [string, string | null, string | null][] = [];
+      await store.attribution.readColumns('acme', T0 + 1, (c) => {
+        for (let i = 0; i < c.n; i++) { const e = eventAt(c, i); seen.push([e.type, e.variation, e.name]); }
+      });
+      assert.deepEqual(seen, [['view', 'bold', null], ['conversion', null, 'signup']]);
+    } finally {
+      await store.close();
+      removeTestDir(path.dirname(old));
+      store = open(file);
+    }
   });
 
   it('writes many concurrent appends in one commit', async () => {

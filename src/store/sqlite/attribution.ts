@@ -1,18 +1,14 @@
 import type Database from 'better-sqlite3';
-import type { DialectName, EventType } from '../../core/index.js';
+import type { EventColumns } from '../event-columns.js';
 import type { AttributionStore } from '../store.js';
-import type { AttributionRun, OutcomeChange, ScannedEvent, StoredOutcome } from '../types.js';
+import type { AttributionRun, ChangeWrite, OutcomeChange, OutcomeWrite, StoredOutcome } from '../types.js';
+import { EventSegments } from './segments.js';
 
 interface OutcomeRow { event_id: number; outcome: string; reason: string | null; goal_id: number | null; attributions: string; detail: string; run_id: number }
 interface RunRow {
   id: number; workspace_id: string; mode: string; until: number; started_at: number; finished_at: number; conversions_processed: number;
   attributed: number; not_attributed: number; changed: number; newly_attributed: number; unattributed: number;
 }
-/** One scanned row as json_array() lays it out, in the SELECT's column order. */
-type ScanRow = [number, string, string | null, number, number, string | null, string | null, string | null, string | null, string | null,
-  string | null, string | null, number | null, string];
-
-const SCAN_CHUNK = 50_000;
 
 const outcomeFromRow = (r: OutcomeRow): StoredOutcome => ({
   eventId: r.event_id, outcome: r.outcome as StoredOutcome['outcome'], reason: r.reason, goalId: r.goal_id,
@@ -41,29 +37,18 @@ function holderAlive(holder: string): boolean {
 }
 
 export class SqliteAttributionStore implements AttributionStore {
-  constructor(private readonly db: Database.Database) {}
+  readonly #segments: EventSegments;
 
-  /**
-   * Reads events in chunks of ids, each chunk as one JSON array built by SQLite: better-sqlite3
-   * pays about a microsecond per row it hands to JavaScript, which a row-by-row scan of millions
-   * of events cannot afford; one JSON.parse per chunk is about twice as fast.
-   */
-  *scan(workspaceId: string, until: number): Iterable<ScannedEvent> {
-    const chunk = this.db.prepare(`SELECT json_group_array(json_array(id, type, name, occurred_at, received_at, idempotency_key, visitor_id, session_id,
-      user_domain, user_id, optimization, variation, value, source)) FROM (SELECT * FROM events WHERE workspace_id = ? AND received_at <= ? AND id > ?
-      ORDER BY id LIMIT ${SCAN_CHUNK})`).pluck();
-    let after = 0;
-    for (;;) {
-      const rows = JSON.parse(chunk.get(workspaceId, until, after) as string) as ScanRow[];
-      if (rows.length === 0) return;
-      for (const r of rows) {
-        yield {
-          id: r[0], type: r[1] as EventType, name: r[2], occurredAt: r[3], receivedAt: r[4], idempotencyKey: r[5], visitorId: r[6], sessionId: r[7],
-          userDomain: r[8], userId: r[9], optimization: r[10], variation: r[11], value: r[12], source: r[13] as DialectName,
-        };
-      }
-      after = rows[rows.length - 1]![0];
-    }
+  constructor(private readonly db: Database.Database) {
+    this.#segments = new EventSegments(db);
+  }
+
+  async readColumns(workspaceId: string, until: number, visit: (chunk: EventColumns) => void): Promise<void> {
+    this.#segments.read(workspaceId, until, visit);
+  }
+
+  async compactColumns(workspaceId: string): Promise<number> {
+    return this.#segments.compact(workspaceId);
   }
 
   async outcomes(workspaceId: string): Promise<Map<number, StoredOutcome>> {
@@ -71,25 +56,42 @@ export class SqliteAttributionStore implements AttributionStore {
     return new Map(rows.map((r) => [r.event_id, outcomeFromRow(r)]));
   }
 
+  async outcomesOf(workspaceId: string, eventIds: readonly number[]): Promise<Map<number, StoredOutcome>> {
+    const out = new Map<number, StoredOutcome>();
+    const get = this.db.prepare('SELECT * FROM attribution_outcomes WHERE workspace_id = ? AND event_id = ?');
+    for (const id of eventIds) {
+      const r = get.get(workspaceId, id) as OutcomeRow | undefined;
+      if (r !== undefined) out.set(id, outcomeFromRow(r));
+    }
+    return out;
+  }
+
+  async fingerprints(workspaceId: string): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    const rows = this.db.prepare('SELECT event_id, fingerprint FROM attribution_outcomes WHERE workspace_id = ?').raw();
+    for (const [id, fp] of rows.iterate(workspaceId) as Iterable<[number, number]>) out.set(id, fp);
+    return out;
+  }
+
   async outcome(workspaceId: string, eventId: number): Promise<StoredOutcome | null> {
     const r = this.db.prepare('SELECT * FROM attribution_outcomes WHERE workspace_id = ? AND event_id = ?').get(workspaceId, eventId) as OutcomeRow | undefined;
     return r === undefined ? null : outcomeFromRow(r);
   }
 
-  async commitRun(run: Omit<AttributionRun, 'id'>, outcomes: Omit<StoredOutcome, 'runId'>[], withdrawn: number[], changes: OutcomeChange[]): Promise<AttributionRun> {
+  async commitRun(run: Omit<AttributionRun, 'id'>, outcomes: OutcomeWrite[], withdrawn: number[], changes: ChangeWrite[]): Promise<AttributionRun> {
     const id = this.db.transaction(() => {
       const runId = Number(this.db.prepare(`INSERT INTO attribution_runs (workspace_id, mode, until, started_at, finished_at, conversions_processed,
         attributed, not_attributed, changed, newly_attributed, unattributed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
         run.workspaceId, run.mode, run.until, run.startedAt, run.finishedAt, run.conversionsProcessed, run.attributed, run.notAttributed,
         run.changed, run.newlyAttributed, run.unattributed).lastInsertRowid);
-      const put = this.db.prepare(`INSERT INTO attribution_outcomes (workspace_id, event_id, outcome, reason, goal_id, attributions, detail, run_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, event_id) DO UPDATE SET outcome = excluded.outcome, reason = excluded.reason,
-        goal_id = excluded.goal_id, attributions = excluded.attributions, detail = excluded.detail, run_id = excluded.run_id`);
-      for (const o of outcomes) put.run(run.workspaceId, o.eventId, o.outcome, o.reason, o.goalId, JSON.stringify(o.attributions), JSON.stringify(o.detail), runId);
+      const put = this.db.prepare(`INSERT INTO attribution_outcomes (workspace_id, event_id, outcome, reason, goal_id, attributions, detail, run_id, fingerprint)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, event_id) DO UPDATE SET outcome = excluded.outcome, reason = excluded.reason,
+        goal_id = excluded.goal_id, attributions = excluded.attributions, detail = excluded.detail, run_id = excluded.run_id, fingerprint = excluded.fingerprint`);
+      for (const o of outcomes) put.run(run.workspaceId, o.eventId, o.outcome, o.reason, o.goalId, o.attributions, o.detail, runId, o.fingerprint);
       const withdraw = this.db.prepare('DELETE FROM attribution_outcomes WHERE workspace_id = ? AND event_id = ?');
       for (const eventId of withdrawn) withdraw.run(run.workspaceId, eventId);
       const change = this.db.prepare('INSERT INTO attribution_changes (run_id, event_id, before, after) VALUES (?, ?, ?, ?)');
-      for (const c of changes) change.run(runId, c.eventId, c.before === null ? null : JSON.stringify(c.before), c.after === null ? null : JSON.stringify(c.after));
+      for (const c of changes) change.run(runId, c.eventId, c.before, c.after);
       return runId;
     }).immediate();
     return { ...run, id };

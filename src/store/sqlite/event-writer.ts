@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { AppendBatch } from '../store.js';
-import type { NewRejection } from '../types.js';
+import { toColumns } from '../event-columns.js';
+import type { NewRejection, ScannedEvent } from '../types.js';
 import { jsonOrNull, type EventRow } from './rows.js';
+import { EventSegments } from './segments.js';
 
 /** "2026-11" for the UTC month holding `ms`. */
 export function monthOf(ms: number): string {
@@ -13,7 +15,7 @@ export type WriteResult = number | EventRow;
 
 /**
  * The statements that append events and rejections. Runs inside a group commit's transaction on
- * the writer worker: write() for each job, then writeUsage() once before COMMIT.
+ * the writer worker: write() for each job, then finishGroup() once before COMMIT.
  */
 export class EventWriter {
   readonly #insertEvent: Database.Statement;
@@ -23,8 +25,12 @@ export class EventWriter {
   readonly #pruneRejections: Database.Statement;
   readonly #rejectionsSincePrune = new Map<string, number>();
   readonly #usage = new Map<string, number>();
+  readonly #segments: EventSegments;
+  /** The group's stored events per workspace, written as one segment each by finishGroup(). */
+  readonly #stored = new Map<string, ScannedEvent[]>();
 
   constructor(db: Database.Database, private readonly quarantineMax: number) {
+    this.#segments = new EventSegments(db);
     // A repeated idempotency key is detected by the insert itself, against the partial unique
     // index: a new event costs one statement, a repeat one more to fetch the first.
     this.#insertEvent = db.prepare(`INSERT INTO events (workspace_id, type, name, occurred_at, received_at, idempotency_key,
@@ -48,8 +54,15 @@ export class EventWriter {
         e.visitorId, e.sessionId, e.userDomain, e.userId, e.optimization, e.variation, e.value, e.currency,
         jsonOrNull(e.properties), jsonOrNull(e.userData), jsonOrNull(e.context), e.source);
       if (info.changes === 1) {
-        results.push(Number(info.lastInsertRowid));
+        const id = Number(info.lastInsertRowid);
+        results.push(id);
         stored++;
+        let list = this.#stored.get(e.workspaceId);
+        if (list === undefined) this.#stored.set(e.workspaceId, (list = []));
+        list.push({
+          id, type: e.type, name: e.name, occurredAt: e.occurredAt, receivedAt: e.receivedAt, idempotencyKey: e.idempotencyKey, visitorId: e.visitorId,
+          sessionId: e.sessionId, userDomain: e.userDomain, userId: e.userId, optimization: e.optimization, variation: e.variation, value: e.value, source: e.source,
+        });
       } else {
         results.push(this.#byKey.get(e.workspaceId, e.idempotencyKey) as EventRow);
       }
@@ -63,8 +76,13 @@ export class EventWriter {
     return results;
   }
 
-  /** Adds up the group's accepted events per workspace and month: one statement per workspace per commit, not per request. */
-  writeUsage(): void {
+  /**
+   * Before COMMIT: the group's event segments (one per workspace) and its accepted events per
+   * workspace and month — one statement each per workspace per commit, not per request.
+   */
+  finishGroup(): void {
+    for (const [workspaceId, events] of this.#stored) this.#segments.append(workspaceId, toColumns(events));
+    this.#stored.clear();
     for (const [key, n] of this.#usage) {
       const [workspaceId, month] = key.split('\u0000') as [string, string];
       this.#addUsage.run(workspaceId, month, n);
@@ -75,6 +93,7 @@ export class EventWriter {
   /** Forgets what a rolled-back group counted. */
   discard(): void {
     this.#usage.clear();
+    this.#stored.clear();
   }
 
   #quarantine(r: NewRejection): void {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { backfillSegments } from './segments.js';
 
 /**
  * Versioned schema. Never edit a shipped migration: add the next one.
@@ -12,7 +13,7 @@ import type Database from 'better-sqlite3';
  * key, because "never stored twice" needs it; the insert itself detects a repeat
  * (ON CONFLICT DO NOTHING), so a new event costs one statement.
  */
-export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+export const MIGRATIONS: readonly { version: number; name: string; sql: string; backfill?: (db: Database.Database) => void }[] = [
   {
     version: 1,
     name: 'initial schema',
@@ -83,6 +84,21 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'event segments (a columnar copy of each workspace\'s events for attribution) and outcome fingerprints',
+    // A rowid table: its rows hold blobs of up to a few megabytes, which WITHOUT ROWID tables
+    // store poorly. Segments are appended in id order, so the index stays append-only too.
+    sql: `
+      CREATE TABLE event_segments (
+        id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL,
+        n INTEGER NOT NULL, max_received INTEGER NOT NULL, data BLOB NOT NULL
+      );
+      CREATE INDEX event_segments_workspace ON event_segments(workspace_id, first_id);
+      ALTER TABLE attribution_outcomes ADD COLUMN fingerprint INTEGER NOT NULL DEFAULT 0;
+    `,
+    backfill: backfillSegments,
+  },
 ];
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */
@@ -94,6 +110,7 @@ export function migrate(db: Database.Database, now: number): number[] {
     if (applied.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
+      m.backfill?.(db);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now);
     }).immediate();
     done.push(m.version);

@@ -27,7 +27,7 @@ function commit(group: WriterJob[]): void {
   try {
     const results = db.transaction(() => {
       const done = group.map((job) => ({ id: job.id, result: writer.write(job.batch) }));
-      writer.writeUsage();
+      writer.finishGroup();
       return done;
     }).immediate();
     const rows = group.reduce((n, job) => n + rowsOf(job), 0);

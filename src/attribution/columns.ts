@@ -1,0 +1,61 @@
+/** A growable column of numbers in a typed array: millions of values without an object or a boxed number each. */
+export class Column<A extends Float64Array | Int32Array> {
+  #data: A;
+  length = 0;
+
+  constructor(private readonly make: (n: number) => A, capacity = 256) {
+    this.#data = make(capacity);
+  }
+
+  push(x: number): void {
+    if (this.length === this.#data.length) this.reserve(this.length);
+    this.#data[this.length++] = x;
+  }
+
+  /** Makes room for `extra` more values at once (one copy instead of many doublings). */
+  reserve(extra: number): void {
+    if (this.length + extra <= this.#data.length) return;
+    const next = this.make(Math.max(this.length + extra, this.#data.length * 2));
+    next.set(this.#data.subarray(0, this.length));
+    this.#data = next;
+  }
+
+  get(i: number): number {
+    return this.#data[i]!;
+  }
+
+  /** The values pushed so far (a view, not a copy). */
+  view(): A {
+    return this.#data.subarray(0, this.length) as A;
+  }
+
+  /** Forgets every value and gives the memory back. */
+  clear(): void {
+    this.#data = this.make(256);
+    this.length = 0;
+  }
+}
+
+export const f64 = (capacity?: number) => new Column((n) => new Float64Array(n), capacity);
+export const i32 = (capacity?: number) => new Column((n) => new Int32Array(n), capacity);
+
+/**
+ * Groups rows by a key in [0, keys): offsets[k]..offsets[k+1] are the positions of key k's rows
+ * in `order`, which lists row indexes stably (a counting sort).
+ */
+export function groupBy(key: Int32Array, keys: number): { offsets: Int32Array; order: Int32Array } {
+  const offsets = new Int32Array(keys + 1);
+  for (let i = 0; i < key.length; i++) offsets[key[i]! + 1]!++;
+  for (let k = 0; k < keys; k++) offsets[k + 1]! += offsets[k]!;
+  const next = offsets.slice(0, keys);
+  const order = new Int32Array(key.length);
+  for (let i = 0; i < key.length; i++) order[next[key[i]!]!++] = i;
+  return { offsets, order };
+}
+
+/** values[order[j]] for every j: a column rearranged into grouped order. */
+export function gather<A extends Float64Array | Int32Array>(values: A, order: Int32Array, make: (n: number) => A): A {
+  const out = make(order.length);
+  for (let j = 0; j < order.length; j++) out[j] = values[order[j]!]!;
+  return out;
+}

@@ -1,0 +1,104 @@
+import type Database from 'better-sqlite3';
+import { concatColumns, decodeColumns, encodeColumns, filterColumns, toColumns, type EventColumns } from '../event-columns.js';
+import type { ScannedEvent } from '../types.js';
+
+/** Segments smaller than this are merged by compaction; merged ones grow up to it. */
+export const SEGMENT_TARGET = 65_536;
+
+interface SegmentRow { id: number; first_id: number; last_id: number; n: number; max_received: number }
+
+/**
+ * The event segments: every stored event is also written, in the same transaction, into a
+ * columnar segment of its workspace (one per workspace per group commit), so that attribution
+ * reads a workspace in chunks of tens of thousands of events instead of row by row. The events
+ * table stays the record; segments are its read-optimised copy and are never edited, only merged.
+ */
+export class EventSegments {
+  readonly #insert: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.#insert = db.prepare('INSERT INTO event_segments (workspace_id, first_id, last_id, n, max_received, data) VALUES (?, ?, ?, ?, ?, ?)');
+  }
+
+  /** Appends one segment (inside the caller's transaction). */
+  append(workspaceId: string, columns: EventColumns): void {
+    if (columns.n === 0) return;
+    let maxReceived = -Infinity;
+    for (let i = 0; i < columns.n; i++) if (columns.receivedAt[i]! > maxReceived) maxReceived = columns.receivedAt[i]!;
+    this.#insert.run(workspaceId, columns.id[0], columns.id[columns.n - 1], columns.n, maxReceived, encodeColumns(columns));
+  }
+
+  /**
+   * Visits a workspace's events received up to `until`, in id order, chunk by chunk, from one
+   * snapshot of the database (a compaction running meanwhile cannot make it miss or repeat events).
+   */
+  read(workspaceId: string, until: number, visit: (c: EventColumns) => void): void {
+    const list = this.db.prepare('SELECT id, first_id, last_id, n, max_received FROM event_segments WHERE workspace_id = ? ORDER BY first_id');
+    const blob = this.db.prepare('SELECT data FROM event_segments WHERE id = ?').pluck();
+    this.db.transaction(() => {
+      for (const s of list.all(workspaceId) as SegmentRow[]) {
+        const columns = decodeColumns(blob.get(s.id) as Buffer);
+        visit(s.max_received <= until ? columns : filterColumns(columns, (i) => columns.receivedAt[i]! <= until));
+      }
+    })();
+  }
+
+  /**
+   * Merges runs of small consecutive segments into segments of up to SEGMENT_TARGET events, one
+   * short write transaction per merged segment so ingestion is never held up for long. Returns
+   * how many segments it merged away.
+   */
+  compact(workspaceId: string): number {
+    const list = this.db.prepare('SELECT id, first_id, last_id, n, max_received FROM event_segments WHERE workspace_id = ? ORDER BY first_id');
+    const blob = this.db.prepare('SELECT data FROM event_segments WHERE id = ?').pluck();
+    const remove = this.db.prepare('DELETE FROM event_segments WHERE id = ?');
+    const runs: SegmentRow[][] = [];
+    let run: SegmentRow[] = [];
+    let size = 0;
+    for (const s of list.all(workspaceId) as SegmentRow[]) {
+      if (s.n >= SEGMENT_TARGET / 2 || size + s.n > SEGMENT_TARGET) {
+        if (run.length > 1) runs.push(run);
+        run = [];
+        size = 0;
+        if (s.n >= SEGMENT_TARGET / 2) continue;
+      }
+      run.push(s);
+      size += s.n;
+    }
+    if (run.length > 1) runs.push(run);
+    let merged = 0;
+    for (const r of runs) {
+      this.db.transaction(() => {
+        // Re-read inside the write transaction: only segments still there are merged.
+        const chunks: EventColumns[] = [];
+        for (const s of r) {
+          const data = blob.get(s.id) as Buffer | undefined;
+          if (data === undefined) return;
+          chunks.push(decodeColumns(data));
+        }
+        for (const s of r) remove.run(s.id);
+        this.append(workspaceId, concatColumns(chunks));
+        merged += r.length;
+      }).immediate();
+    }
+    return merged;
+  }
+}
+
+/** Writes the segments of every event already stored (the migration that introduced them). */
+export function backfillSegments(db: Database.Database): void {
+  const segments = new EventSegments(db);
+  const workspaces = db.prepare('SELECT DISTINCT workspace_id FROM events').pluck().all() as string[];
+  const page = db.prepare(`SELECT id, type, name, occurred_at AS occurredAt, received_at AS receivedAt, idempotency_key AS idempotencyKey,
+    visitor_id AS visitorId, session_id AS sessionId, user_domain AS userDomain, user_id AS userId, optimization, variation, value, source
+    FROM events WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ${SEGMENT_TARGET}`);
+  for (const ws of workspaces) {
+    let after = 0;
+    for (;;) {
+      const rows = page.all(ws, after) as ScannedEvent[];
+      if (rows.length === 0) break;
+      segments.append(ws, toColumns(rows));
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+}
