@@ -1,5 +1,6 @@
 import { typeCode, type EventColumns, type ScannedEvent } from '../store/index.js';
 import { f64, gather, groupBy, i32 } from './columns.js';
+import { Interner } from './interner.js';
 import { lastAtOrBefore, sessionize, type SessionRules, type Sessions } from './sessions.js';
 
 /** The fields of a stored event that the activity index reads. */
@@ -32,9 +33,7 @@ const USER = 5;
 const OPTIMIZATION = 6;
 const VARIATION = 7;
 
-const identityKey = (domain: string, id: string): string => `${domain}\u0000${id}`;
-
-/** The frozen, queryable form: per visitor (and per user) a contiguous range of each column. */
+/** The frozen, queryable form: per visitor (and per user id) a contiguous range of each column, indexed by string number. */
 interface Built {
   actStart: Int32Array;
   actT: Float64Array;
@@ -44,6 +43,7 @@ interface Built {
   viewOpt: Int32Array;
   viewVar: Int32Array;
   identStart: Int32Array;
+  identDomain: Int32Array;
   identVisitor: Int32Array;
   identReceived: Float64Array;
 }
@@ -64,120 +64,86 @@ function sortViews(b: Built, a: number, end: number): void {
 
 /**
  * Per-visitor activity, views, session ids and identities, built from events in any order and
- * then frozen for queries: everything attribution needs to know about visitors. Visitors,
- * sessions, users and keys are numbered once; the events themselves live in typed-array columns
- * grouped by visitor, so ten million views cost a few hundred megabytes and no garbage.
+ * then frozen for queries: everything attribution needs to know about visitors. Every id (visitor,
+ * session, user, domain, optimization and variation key) is numbered once by an Interner; the
+ * events live in typed-array columns grouped by visitor, so ten million views cost a few hundred
+ * megabytes and next to no garbage. Queries come in two forms: by string (explanations,
+ * journeys) and by number (a run's hot loop, see engine.ts).
  */
 export class ActivityIndex {
-  readonly #visitorIds = new Map<string, number>();
-  readonly #visitorNames: string[] = [];
-  readonly #sessionIds = new Map<string, number>();
-  /** Per session: its first visitor; sessions shared by several visitors list the others here. */
+  readonly #strings = new Interner();
+  /** Per string number: the first visitor seen with it as a session id, + 1 (0: not a session). */
   readonly #sessionVisitor = i32();
   readonly #sessionOthers = new Map<number, number[]>();
-  readonly #userIds = new Map<string, number>();
-  readonly #keyIds = new Map<string, number>();
-  readonly #keyNames: string[] = [];
   // Events as added, before build().
   readonly #act = { v: i32(), t: f64() };
   readonly #view = { v: i32(), t: f64(), id: f64(), opt: i32(), var: i32() };
-  readonly #ident = { u: i32(), v: i32(), r: f64() };
+  readonly #ident = { u: i32(), d: i32(), v: i32(), r: f64() };
   #built: Built | null = null;
 
   constructor(private readonly rules: SessionRules) {}
 
-  #number(map: Map<string, number>, names: string[] | null, s: string): number {
-    let n = map.get(s);
-    if (n === undefined) {
-      n = map.size;
-      map.set(s, n);
-      names?.push(s);
+  #session(s: number, visitor: number): void {
+    while (this.#sessionVisitor.length <= s) this.#sessionVisitor.push(0);
+    const first = this.#sessionVisitor.get(s) - 1;
+    if (first < 0) this.#sessionVisitor.set(s, visitor + 1);
+    else if (first !== visitor) {
+      const others = this.#sessionOthers.get(s);
+      if (others === undefined) this.#sessionOthers.set(s, [visitor]);
+      else if (!others.includes(visitor)) others.push(visitor);
     }
-    return n;
-  }
-
-  #visitor(s: string): number {
-    return this.#number(this.#visitorIds, this.#visitorNames, s);
-  }
-
-  #key(s: string): number {
-    return this.#number(this.#keyIds, this.#keyNames, s);
-  }
-
-  #user(domain: string, id: string): number {
-    return this.#number(this.#userIds, null, identityKey(domain, id));
-  }
-
-  /** Links a session id to a visitor; returns the session's number. */
-  #session(s: string, visitor: number): number {
-    const known = this.#sessionIds.get(s);
-    if (known === undefined) {
-      this.#sessionIds.set(s, this.#sessionIds.size);
-      this.#sessionVisitor.push(visitor);
-      return this.#sessionIds.size - 1;
-    }
-    this.#sessionVisit(known, visitor);
-    return known;
-  }
-
-  #sessionVisit(known: number, visitor: number): void {
-    if (this.#sessionVisitor.get(known) === visitor) return;
-    const others = this.#sessionOthers.get(known);
-    if (others === undefined) this.#sessionOthers.set(known, [visitor]);
-    else if (!others.includes(visitor)) others.push(visitor);
   }
 
   add(e: ActivityEvent): void {
     if (e.visitorId === null || !ACTIVITY_TYPES.has(e.type)) return;
     this.#thaw();
-    const v = this.#visitor(e.visitorId);
+    const strings = this.#strings;
+    const v = strings.intern(e.visitorId);
     this.#act.v.push(v);
     this.#act.t.push(e.occurredAt);
-    if (e.sessionId !== null) this.#session(e.sessionId, v);
-    if (e.type === 'view' && e.optimization !== null && e.variation !== null) this.#addView(v, e.occurredAt, e.id, this.#key(e.optimization), this.#key(e.variation));
-    if (e.type === 'identify' && e.userDomain !== null && e.userId !== null) this.#addIdentity(this.#user(e.userDomain, e.userId), v, e.receivedAt);
+    if (e.sessionId !== null) this.#session(strings.intern(e.sessionId), v);
+    if (e.type === 'view' && e.optimization !== null && e.variation !== null) this.#addView(v, e.occurredAt, e.id, strings.intern(e.optimization), strings.intern(e.variation));
+    if (e.type === 'identify' && e.userDomain !== null && e.userId !== null) this.#addIdentity(strings.intern(e.userId), strings.intern(e.userDomain), v, e.receivedAt);
   }
 
-  /** Adds the activity events of a chunk of columns (the fast path of a run: no object per event). */
-  addColumns(c: EventColumns): void {
+  /**
+   * Adds the activity events of a chunk of columns (the fast path of a run: no object and no
+   * string per event). Returns the chunk's string references resolved to this index's numbers,
+   * for the conversions of the same chunk.
+   */
+  addColumns(c: EventColumns): (ref: number) => number {
     this.#thaw();
-    const { n, refs, strings } = c;
-    // Each chunk numbers its own strings; map them to the index's numbers once per chunk.
-    const visitors = new Int32Array(strings.length).fill(-1);
-    const sessions = new Int32Array(strings.length).fill(-1);
-    const keys = new Int32Array(strings.length).fill(-1);
+    const { n, refs, offsets, bytes } = c;
+    const numbers = new Int32Array(offsets.length - 1).fill(-1);
+    const strings = this.#strings;
+    const resolve = (r: number): number => {
+      let k = numbers[r]!;
+      if (k < 0) k = numbers[r] = strings.internBytes(bytes, offsets[r]!, offsets[r + 1]!);
+      return k;
+    };
     this.#act.v.reserve(n);
     this.#act.t.reserve(n);
     for (let i = 0; i < n; i++) {
       const type = c.type[i]!;
       const vr = refs[VISITOR * n + i]!;
       if (vr === 0 || !ACTIVITY_CODES.has(type)) continue;
-      let v = visitors[vr]!;
-      if (v < 0) v = visitors[vr] = this.#visitor(strings[vr]!);
+      const v = resolve(vr);
       const t = c.occurredAt[i]!;
       this.#act.v.push(v);
       this.#act.t.push(t);
       const sr = refs[SESSION * n + i]!;
-      if (sr !== 0) {
-        const known = sessions[sr]!;
-        if (known < 0) sessions[sr] = this.#session(strings[sr]!, v);
-        else this.#sessionVisit(known, v);
-      }
+      if (sr !== 0) this.#session(resolve(sr), v);
       if (type === VIEW) {
         const or = refs[OPTIMIZATION * n + i]!;
         const wr = refs[VARIATION * n + i]!;
-        if (or === 0 || wr === 0) continue;
-        let o = keys[or]!;
-        if (o < 0) o = keys[or] = this.#key(strings[or]!);
-        let w = keys[wr]!;
-        if (w < 0) w = keys[wr] = this.#key(strings[wr]!);
-        this.#addView(v, t, c.id[i]!, o, w);
+        if (or !== 0 && wr !== 0) this.#addView(v, t, c.id[i]!, resolve(or), resolve(wr));
       } else if (type === IDENTIFY) {
         const dr = refs[DOMAIN * n + i]!;
         const ur = refs[USER * n + i]!;
-        if (dr !== 0 && ur !== 0) this.#addIdentity(this.#user(strings[dr]!, strings[ur]!), v, c.receivedAt[i]!);
+        if (dr !== 0 && ur !== 0) this.#addIdentity(resolve(ur), resolve(dr), v, c.receivedAt[i]!);
       }
     }
+    return (r) => (r === 0 ? -1 : resolve(r));
   }
 
   #addView(v: number, t: number, id: number, opt: number, variation: number): void {
@@ -185,39 +151,42 @@ export class ActivityIndex {
     w.v.push(v); w.t.push(t); w.id.push(id); w.opt.push(opt); w.var.push(variation);
   }
 
-  #addIdentity(u: number, v: number, receivedAt: number): void {
-    this.#ident.u.push(u); this.#ident.v.push(v); this.#ident.r.push(receivedAt);
+  #addIdentity(u: number, d: number, v: number, receivedAt: number): void {
+    const x = this.#ident;
+    x.u.push(u); x.d.push(d); x.v.push(v); x.r.push(receivedAt);
   }
 
-  /** Groups what was added by visitor and sorts it by time; queries need it. */
+  /** Groups what was added by visitor (and identities by user id) and sorts it by time; queries need it. */
   build(): this {
     if (this.#built !== null) return this;
-    const visitors = this.#visitorNames.length;
+    const keys = this.#strings.size;
     const mkF = (n: number) => new Float64Array(n);
     const mkI = (n: number) => new Int32Array(n);
 
-    const act = groupBy(this.#act.v.view(), visitors);
+    const act = groupBy(this.#act.v.view(), keys);
     const actT = gather(this.#act.t.view(), act.order, mkF);
     this.#act.v.clear();
     this.#act.t.clear();
-    for (let v = 0; v < visitors; v++) actT.subarray(act.offsets[v], act.offsets[v + 1]).sort();
+    for (let v = 0; v < keys; v++) if (act.offsets[v + 1]! - act.offsets[v]! > 1) actT.subarray(act.offsets[v], act.offsets[v + 1]).sort();
 
     const w = this.#view;
-    const views = groupBy(w.v.view(), visitors);
+    const views = groupBy(w.v.view(), keys);
     const built: Built = {
       actStart: act.offsets, actT,
       viewStart: views.offsets, viewT: gather(w.t.view(), views.order, mkF), viewId: gather(w.id.view(), views.order, mkF),
       viewOpt: gather(w.opt.view(), views.order, mkI), viewVar: gather(w.var.view(), views.order, mkI),
-      identStart: new Int32Array(1), identVisitor: new Int32Array(0), identReceived: new Float64Array(0),
+      identStart: new Int32Array(0), identDomain: new Int32Array(0), identVisitor: new Int32Array(0), identReceived: new Float64Array(0),
     };
     for (const col of Object.values(w)) col.clear();
-    for (let v = 0; v < visitors; v++) sortViews(built, built.viewStart[v]!, built.viewStart[v + 1]!);
+    for (let v = 0; v < keys; v++) if (built.viewStart[v + 1]! - built.viewStart[v]! > 1) sortViews(built, built.viewStart[v]!, built.viewStart[v + 1]!);
 
-    const ids = groupBy(this.#ident.u.view(), this.#userIds.size);
+    const x = this.#ident;
+    const ids = groupBy(x.u.view(), keys);
     built.identStart = ids.offsets;
-    built.identVisitor = gather(this.#ident.v.view(), ids.order, mkI);
-    built.identReceived = gather(this.#ident.r.view(), ids.order, mkF);
-    for (const col of Object.values(this.#ident)) col.clear();
+    built.identDomain = gather(x.d.view(), ids.order, mkI);
+    built.identVisitor = gather(x.v.view(), ids.order, mkI);
+    built.identReceived = gather(x.r.view(), ids.order, mkF);
+    for (const col of Object.values(x)) col.clear();
     this.#built = built;
     return this;
   }
@@ -227,12 +196,11 @@ export class ActivityIndex {
     const b = this.#built;
     if (b === null) return;
     this.#built = null;
-    for (let v = 0; v < this.#visitorNames.length; v++) {
+    const keys = b.actStart.length - 1;
+    for (let v = 0; v < keys; v++) {
       for (let j = b.actStart[v]!; j < b.actStart[v + 1]!; j++) { this.#act.v.push(v); this.#act.t.push(b.actT[j]!); }
       for (let j = b.viewStart[v]!; j < b.viewStart[v + 1]!; j++) this.#addView(v, b.viewT[j]!, b.viewId[j]!, b.viewOpt[j]!, b.viewVar[j]!);
-    }
-    for (let u = 0; u < this.#userIds.size; u++) {
-      for (let j = b.identStart[u]!; j < b.identStart[u + 1]!; j++) this.#addIdentity(u, b.identVisitor[j]!, b.identReceived[j]!);
+      for (let j = b.identStart[v]!; j < b.identStart[v + 1]!; j++) this.#addIdentity(v, b.identDomain[j]!, b.identVisitor[j]!, b.identReceived[j]!);
     }
   }
 
@@ -240,47 +208,76 @@ export class ActivityIndex {
     return this.#built ?? this.build().#built!;
   }
 
-  hasVisitor(visitorId: string): boolean {
-    return this.#visitorIds.has(visitorId);
+  // ---- by number: the run's hot loop -------------------------------------------------------
+
+  /** The number of a string seen by the index, or -1. */
+  idOf(s: string | null): number {
+    return s === null ? -1 : this.#strings.find(s);
   }
 
-  /** Every visitor id, in the order first seen. */
-  visitorIds(): readonly string[] {
-    return this.#visitorNames;
+  nameOf(k: number): string {
+    return this.#strings.name(k);
   }
 
-  visitorsOfSession(sessionId: string): string[] {
-    const s = this.#sessionIds.get(sessionId);
-    if (s === undefined) return [];
-    const out = [this.#visitorNames[this.#sessionVisitor.get(s)]!];
-    for (const v of this.#sessionOthers.get(s) ?? []) out.push(this.#visitorNames[v]!);
+  /** Orders two numbered strings as their names order. */
+  compareIds(a: number, b: number): number {
+    return this.#strings.compare(a, b);
+  }
+
+  /** True when k is a visitor with browser activity. */
+  isVisitor(k: number): boolean {
+    const b = this.#ready();
+    return k >= 0 && k < b.actStart.length - 1 && b.actStart[k + 1]! > b.actStart[k]!;
+  }
+
+  visitorsOfSessionId(s: number): number[] {
+    if (s < 0 || s >= this.#sessionVisitor.length) return [];
+    const first = this.#sessionVisitor.get(s) - 1;
+    if (first < 0) return [];
+    const others = this.#sessionOthers.get(s);
+    return others === undefined ? [first] : [first, ...others];
+  }
+
+  visitorsOfUserId(domain: number, user: number, receivedBy: number): number[] {
+    const b = this.#ready();
+    const out: number[] = [];
+    if (user < 0 || user >= b.identStart.length - 1) return out;
+    for (let j = b.identStart[user]!; j < b.identStart[user + 1]!; j++) {
+      if (b.identDomain[j] === domain && b.identReceived[j]! <= receivedBy) out.push(b.identVisitor[j]!);
+    }
     return out;
   }
 
-  /** Visitors that sent setUserId(domain, id) in an identify received no later than `receivedBy`. */
-  visitorsOfUser(domain: string, id: string, receivedBy: number): string[] {
-    const u = this.#userIds.get(identityKey(domain, id));
-    if (u === undefined) return [];
+  /** The index of visitor v's latest view of optimization o at or before t (ties: the later event), or -1; read it with viewAt(). */
+  latestViewIndex(v: number, o: number, t: number): number {
     const b = this.#ready();
-    const out: string[] = [];
-    for (let j = b.identStart[u]!; j < b.identStart[u + 1]!; j++) if (b.identReceived[j]! <= receivedBy) out.push(this.#visitorNames[b.identVisitor[j]!]!);
-    return out;
+    if (v < 0 || o < 0 || v >= b.viewStart.length - 1) return -1;
+    const a = b.viewStart[v]!;
+    for (let i = a + lastAtOrBefore(b.viewT.subarray(a, b.viewStart[v + 1]), t); i >= a; i--) if (b.viewOpt[i] === o) return i;
+    return -1;
   }
 
-  #times(visitorId: string): Float64Array {
-    const v = this.#visitorIds.get(visitorId);
-    if (v === undefined) return new Float64Array(0);
+  viewTime(i: number): number {
+    return this.#ready().viewT[i]!;
+  }
+
+  viewEventId(i: number): number {
+    return this.#ready().viewId[i]!;
+  }
+
+  viewVariation(i: number): string {
+    return this.#strings.name(this.#ready().viewVar[i]!);
+  }
+
+  #timesOf(v: number): Float64Array {
     const b = this.#ready();
+    if (v < 0 || v >= b.actStart.length - 1) return new Float64Array(0);
     return b.actT.subarray(b.actStart[v], b.actStart[v + 1]);
   }
 
-  sessions(visitorId: string): Sessions {
-    return sessionize(this.#times(visitorId), this.rules);
-  }
-
-  /** The session holding activity time t of the visitor (as sessions() would cut it, without building them all). */
-  sessionAt(visitorId: string, t: number): SessionSpan | null {
-    const times = this.#times(visitorId);
+  /** The session of visitor v holding activity time t (as sessions() would cut it, without building them all). */
+  sessionAtId(v: number, t: number): SessionSpan | null {
+    const times = this.#timesOf(v);
     if (times.length === 0) return null;
     const { timeoutMs, maxMs } = this.rules;
     let start = times[0]!;
@@ -298,36 +295,53 @@ export class ActivityIndex {
     return { start, end: Math.min(idle, cap), capped: cap < idle };
   }
 
+  // ---- by string: explanations, journeys, previews --------------------------------------------
+
+  hasVisitor(visitorId: string): boolean {
+    return this.isVisitor(this.idOf(visitorId));
+  }
+
+  visitorsOfSession(sessionId: string): string[] {
+    return this.visitorsOfSessionId(this.idOf(sessionId)).map((v) => this.nameOf(v));
+  }
+
+  /** Visitors that sent setUserId(domain, id) in an identify received no later than `receivedBy`. */
+  visitorsOfUser(domain: string, id: string, receivedBy: number): string[] {
+    const d = this.idOf(domain);
+    return d < 0 ? [] : this.visitorsOfUserId(d, this.idOf(id), receivedBy).map((v) => this.nameOf(v));
+  }
+
+  sessions(visitorId: string): Sessions {
+    return sessionize(this.#timesOf(this.idOf(visitorId)), this.rules);
+  }
+
+  sessionAt(visitorId: string, t: number): SessionSpan | null {
+    return this.sessionAtId(this.idOf(visitorId), t);
+  }
+
   /** The visitor's latest view of `optimization` at or before `t` (ties: the later event). */
   latestView(visitorId: string, optimization: string, t: number): View | null {
-    const v = this.#visitorIds.get(visitorId);
-    const o = this.#keyIds.get(optimization);
-    if (v === undefined || o === undefined) return null;
-    const b = this.#ready();
-    const a = b.viewStart[v]!;
-    for (let i = a + lastAtOrBefore(b.viewT.subarray(a, b.viewStart[v + 1]), t); i >= a; i--) {
-      if (b.viewOpt[i] === o) return { t: b.viewT[i]!, id: b.viewId[i]!, variation: this.#keyNames[b.viewVar[i]!]! };
-    }
-    return null;
+    const i = this.latestViewIndex(this.idOf(visitorId), this.idOf(optimization), t);
+    return i < 0 ? null : { t: this.viewTime(i), id: this.viewEventId(i), variation: this.viewVariation(i) };
   }
 
   /** All views of a visitor (for journeys), by optimization, each in time order. */
   views(visitorId: string): ReadonlyMap<string, readonly View[]> {
     const out = new Map<string, View[]>();
-    const v = this.#visitorIds.get(visitorId);
-    if (v === undefined) return out;
+    const v = this.idOf(visitorId);
     const b = this.#ready();
+    if (v < 0 || v >= b.viewStart.length - 1) return out;
     for (let i = b.viewStart[v]!; i < b.viewStart[v + 1]!; i++) {
-      const key = this.#keyNames[b.viewOpt[i]!]!;
+      const key = this.nameOf(b.viewOpt[i]!);
       const list = out.get(key) ?? [];
-      list.push({ t: b.viewT[i]!, id: b.viewId[i]!, variation: this.#keyNames[b.viewVar[i]!]! });
+      list.push({ t: b.viewT[i]!, id: b.viewId[i]!, variation: this.nameOf(b.viewVar[i]!) });
       out.set(key, list);
     }
     return out;
   }
 
   activityTimes(visitorId: string): readonly number[] {
-    return [...this.#times(visitorId)];
+    return [...this.#timesOf(this.idOf(visitorId))];
   }
 }
 

@@ -24,6 +24,10 @@ export class Column<A extends Float64Array | Int32Array> {
     return this.#data[i]!;
   }
 
+  set(i: number, x: number): void {
+    this.#data[i] = x;
+  }
+
   /** The values pushed so far (a view, not a copy). */
   view(): A {
     return this.#data.subarray(0, this.length) as A;

@@ -1,6 +1,7 @@
 import { DIALECTS, EVENT_TYPES, type DialectName, type EventType } from '../core/index.js';
-import type { EventColumns } from '../store/index.js';
-import type { ConversionInput } from './engine.js';
+import { stringAt, type EventColumns } from '../store/index.js';
+import type { ActivityIndex } from './activity.js';
+import type { ConversionInput, ConversionRef } from './engine.js';
 import { f64, i32 } from './columns.js';
 
 /** A conversion as a run judges it, with what results and data quality read. */
@@ -17,8 +18,9 @@ const DOMAIN = 4;
 const USER = 5;
 
 /**
- * A workspace's conversions in columns: a million conversions are a few arrays, and the object
- * the engine reads is made for one conversion at a time (and collected young).
+ * A workspace's conversions in columns, their ids numbered by the activity index: a million
+ * conversions are a few arrays, and the object the engine reads is made for one conversion at a
+ * time (and collected young).
  */
 export class Conversions {
   readonly #id = f64();
@@ -26,21 +28,32 @@ export class Conversions {
   readonly #receivedAt = f64();
   readonly #value = f64();
   readonly #source = i32();
+  readonly #visitor = i32();
+  readonly #session = i32();
+  readonly #domain = i32();
+  readonly #user = i32();
   readonly #name: string[] = [];
-  readonly #visitorId: (string | null)[] = [];
-  readonly #sessionId: (string | null)[] = [];
-  readonly #userDomain: (string | null)[] = [];
-  readonly #userId: (string | null)[] = [];
+
+  constructor(private readonly activity: ActivityIndex) {}
 
   get length(): number {
     return this.#name.length;
   }
 
-  at(i: number): Conversion {
-    const value = this.#value.get(i);
+  /** Conversion i as the engine's hot loop reads it: ids as the activity index numbers them. */
+  refAt(i: number): ConversionRef {
     return {
       id: this.#id.get(i), name: this.#name[i]!, occurredAt: this.#occurredAt.get(i), receivedAt: this.#receivedAt.get(i),
-      visitorId: this.#visitorId[i]!, sessionId: this.#sessionId[i]!, userDomain: this.#userDomain[i]!, userId: this.#userId[i]!,
+      visitor: this.#visitor.get(i), session: this.#session.get(i), domain: this.#domain.get(i), user: this.#user.get(i),
+    };
+  }
+
+  at(i: number): Conversion {
+    const value = this.#value.get(i);
+    const name = (k: number) => (k < 0 ? null : this.activity.nameOf(k));
+    return {
+      id: this.#id.get(i), name: this.#name[i]!, occurredAt: this.#occurredAt.get(i), receivedAt: this.#receivedAt.get(i),
+      visitorId: name(this.#visitor.get(i)), sessionId: name(this.#session.get(i)), userDomain: name(this.#domain.get(i)), userId: name(this.#user.get(i)),
       value: Number.isNaN(value) ? null : value, source: DIALECTS[this.#source.get(i)]!,
     };
   }
@@ -53,26 +66,29 @@ export class Conversions {
     for (let i = 0; i < this.length; i++) yield this.at(i);
   }
 
-  /** Adds a chunk's conversions: the events for which isConversion(type, name, occurredAt) holds. */
-  addColumns(c: EventColumns, isConversion: (type: EventType, name: string, occurredAt: number) => boolean): void {
-    const { n, refs, strings } = c;
-    const s = (field: number, i: number): string | null => {
-      const ref = refs[field * n + i]!;
-      return ref === 0 ? null : strings[ref]!;
-    };
+  /**
+   * Adds a chunk's conversions: the events for which isConversion(type, name, occurredAt) holds.
+   * `resolve` numbers the chunk's string references (ActivityIndex.addColumns gives it).
+   */
+  addColumns(c: EventColumns, resolve: (ref: number) => number, isConversion: (type: EventType, name: string, occurredAt: number) => boolean): void {
+    const { n, refs } = c;
+    const names = new Map<number, string>();
     for (let i = 0; i < n; i++) {
-      const name = s(NAME, i);
-      if (name === null || !isConversion(EVENT_TYPES[c.type[i]!]!, name, c.occurredAt[i]!)) continue;
+      const nr = refs[NAME * n + i]!;
+      if (nr === 0) continue;
+      let name = names.get(nr);
+      if (name === undefined) names.set(nr, (name = stringAt(c, nr)));
+      if (!isConversion(EVENT_TYPES[c.type[i]!]!, name, c.occurredAt[i]!)) continue;
       this.#id.push(c.id[i]!);
       this.#occurredAt.push(c.occurredAt[i]!);
       this.#receivedAt.push(c.receivedAt[i]!);
       this.#value.push(c.value[i]!);
       this.#source.push(c.source[i]!);
       this.#name.push(name);
-      this.#visitorId.push(s(VISITOR, i));
-      this.#sessionId.push(s(SESSION, i));
-      this.#userDomain.push(s(DOMAIN, i));
-      this.#userId.push(s(USER, i));
+      this.#visitor.push(resolve(refs[VISITOR * n + i]!));
+      this.#session.push(resolve(refs[SESSION * n + i]!));
+      this.#domain.push(resolve(refs[DOMAIN * n + i]!));
+      this.#user.push(resolve(refs[USER * n + i]!));
     }
   }
 }

@@ -5,7 +5,7 @@ import { eventAt, type AttributionRun, type ChangeWrite, type OutcomeWrite, type
 import { outcomeFingerprint } from './fingerprint.js';
 import { ActivityIndex } from './activity.js';
 import { Conversions } from './conversions.js';
-import { attributeConversion, type EngineContext, type Outcome } from './engine.js';
+import { attributeRef, type EngineContext, type Outcome } from './engine.js';
 import { goalAt, indexGoalsByName } from './goals.js';
 import type { SessionRules } from './sessions.js';
 
@@ -42,13 +42,12 @@ export async function loadWorkspace(store: Store, workspaceId: string, until: nu
     .map((o) => ({ key: o.key, goalIds: o.goalIds }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const activity = new ActivityIndex(rules);
-  const conversions = new Conversions();
+  const conversions = new Conversions(activity);
   // Server-side conversions, and browser custom events named as a goal was called at the time.
   const isConversion = (type: EventType, name: string, occurredAt: number) =>
     type === 'conversion' || (type === 'custom' && 'goal' in goalAt(goalsByName, name, occurredAt));
   await store.attribution.readColumns(workspaceId, until, (chunk) => {
-    activity.addColumns(chunk);
-    conversions.addColumns(chunk, isConversion);
+    conversions.addColumns(chunk, activity.addColumns(chunk), isConversion);
   });
   activity.build();
   return { ctx: { goalsByName, optimizations, activity }, rules, conversions };
@@ -149,8 +148,8 @@ async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, o
   options.onProgress?.(0, total);
   for (let i = 0; i < total; i++) {
     if (i > 0 && i % 10_000 === 0) options.onProgress?.(i, total);
-    const c = loaded.conversions.at(i);
-    const o = attributeConversion(c, loaded.ctx);
+    const c = loaded.conversions.refAt(i);
+    const o = attributeRef(c, loaded.ctx);
     if (o.outcome === 'attributed') attributed++;
     const fp = outcomeFingerprint(o);
     const old = before.get(c.id);

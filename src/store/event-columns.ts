@@ -23,9 +23,41 @@ export interface EventColumns {
   type: Uint8Array;
   /** Index into DIALECTS. */
   source: Uint8Array;
-  /** Field f of event i is strings[refs[f * n + i]]; 0 is null (strings[0] is unused). */
+  /** Field f of event i is string refs[f * n + i] of the chunk; 0 is null (string 0 is unused). */
   refs: Uint32Array;
-  strings: string[];
+  /**
+   * The chunk's distinct strings as UTF-8: string r is bytes[offsets[r] .. offsets[r + 1]).
+   * Kept as bytes so that a reader can number millions of them without making a JS string each.
+   */
+  offsets: Uint32Array;
+  bytes: Uint8Array;
+}
+
+/** String r of a chunk (r > 0). */
+export function stringAt(c: EventColumns, r: number): string {
+  return Buffer.from(c.bytes.buffer, c.bytes.byteOffset + c.offsets[r]!, c.offsets[r + 1]! - c.offsets[r]!).toString('utf8');
+}
+
+/** Collects a chunk's distinct strings, then lays them out as offsets and bytes. */
+class StringTable {
+  readonly #refs = new Map<string, number>();
+  readonly #parts: Buffer[] = [Buffer.alloc(0)];
+
+  ref(s: string): number {
+    let r = this.#refs.get(s);
+    if (r === undefined) {
+      r = this.#parts.length;
+      this.#parts.push(Buffer.from(s, 'utf8'));
+      this.#refs.set(s, r);
+    }
+    return r;
+  }
+
+  layout(): { offsets: Uint32Array; bytes: Uint8Array } {
+    const offsets = new Uint32Array(this.#parts.length + 1);
+    for (let r = 0; r < this.#parts.length; r++) offsets[r + 1] = offsets[r]! + this.#parts[r]!.length;
+    return { offsets, bytes: Buffer.concat(this.#parts) };
+  }
 }
 
 const TYPE_CODE = new Map<string, number>(EVENT_TYPES.map((t, i) => [t, i]));
@@ -41,11 +73,8 @@ export function refsOf(c: EventColumns, field: StringField): Uint32Array {
 /** Lays out events (in id order) as columns. */
 export function toColumns(events: readonly ScannedEvent[]): EventColumns {
   const n = events.length;
-  const c: EventColumns = {
-    n, id: new Float64Array(n), occurredAt: new Float64Array(n), receivedAt: new Float64Array(n), value: new Float64Array(n),
-    type: new Uint8Array(n), source: new Uint8Array(n), refs: new Uint32Array(n * F), strings: [''],
-  };
-  const seen = new Map<string, number>();
+  const c = emptyColumns(n);
+  const table = new StringTable();
   for (let i = 0; i < n; i++) {
     const e = events[i]!;
     c.id[i] = e.id;
@@ -56,24 +85,24 @@ export function toColumns(events: readonly ScannedEvent[]): EventColumns {
     c.source[i] = SOURCE_CODE.get(e.source)!;
     for (let f = 0; f < F; f++) {
       const s = e[STRING_FIELDS[f]!];
-      if (s === null) continue;
-      let ref = seen.get(s);
-      if (ref === undefined) {
-        ref = c.strings.length;
-        c.strings.push(s);
-        seen.set(s, ref);
-      }
-      c.refs[f * n + i] = ref;
+      if (s !== null) c.refs[f * n + i] = table.ref(s);
     }
   }
-  return c;
+  return { ...c, ...table.layout() };
+}
+
+function emptyColumns(n: number): EventColumns {
+  return {
+    n, id: new Float64Array(n), occurredAt: new Float64Array(n), receivedAt: new Float64Array(n), value: new Float64Array(n),
+    type: new Uint8Array(n), source: new Uint8Array(n), refs: new Uint32Array(n * F), offsets: new Uint32Array(2), bytes: new Uint8Array(0),
+  };
 }
 
 /** Event i of a chunk as an object (journeys, explanations: a few events, not millions). */
 export function eventAt(c: EventColumns, i: number): ScannedEvent {
   const s = (f: number): string | null => {
     const ref = c.refs[f * c.n + i]!;
-    return ref === 0 ? null : c.strings[ref]!;
+    return ref === 0 ? null : stringAt(c, ref);
   };
   const value = c.value[i]!;
   return {
@@ -86,31 +115,20 @@ export function eventAt(c: EventColumns, i: number): ScannedEvent {
 /** The events of several chunks, in order, as one chunk (compaction): columns copied, strings renumbered once per chunk. */
 export function concatColumns(chunks: readonly EventColumns[]): EventColumns {
   const n = chunks.reduce((sum, c) => sum + c.n, 0);
-  const out: EventColumns = {
-    n, id: new Float64Array(n), occurredAt: new Float64Array(n), receivedAt: new Float64Array(n), value: new Float64Array(n),
-    type: new Uint8Array(n), source: new Uint8Array(n), refs: new Uint32Array(n * F), strings: [''],
-  };
-  const seen = new Map<string, number>();
+  const out = emptyColumns(n);
+  const table = new StringTable();
   let at = 0;
   for (const c of chunks) {
     for (const k of ['id', 'occurredAt', 'receivedAt', 'value', 'type', 'source'] as const) out[k].set(c[k], at);
-    const renumber = new Uint32Array(c.strings.length);
-    for (let r = 1; r < c.strings.length; r++) {
-      const s = c.strings[r]!;
-      let ref = seen.get(s);
-      if (ref === undefined) {
-        ref = out.strings.length;
-        out.strings.push(s);
-        seen.set(s, ref);
-      }
-      renumber[r] = ref;
-    }
+    const strings = c.offsets.length - 1;
+    const renumber = new Uint32Array(strings);
+    for (let r = 1; r < strings; r++) renumber[r] = table.ref(stringAt(c, r));
     for (let f = 0; f < F; f++) {
       for (let i = 0; i < c.n; i++) out.refs[f * n + at + i] = renumber[c.refs[f * c.n + i]!]!;
     }
     at += c.n;
   }
-  return out;
+  return { ...out, ...table.layout() };
 }
 
 /** The events of a chunk for which keep(i) holds. */
@@ -124,25 +142,22 @@ const VERSION = 1;
 const HEADER = 16;
 
 /**
- * Binary layout: a header of four uint32 (version, n, string fields, JSON bytes), then the four
- * float64 columns, the references, the two byte columns, and the strings as one JSON array.
- * Float columns come first so they stay 8-byte aligned.
+ * Binary layout: a header of four uint32 (version, n, string fields, distinct strings + 1), then
+ * the four float64 columns, the references, the string offsets, the two byte columns and the
+ * strings' UTF-8 bytes. Float columns come first so they stay 8-byte aligned.
  */
 export function encodeColumns(c: EventColumns): Buffer {
-  const json = Buffer.from(JSON.stringify(c.strings.slice(1)), 'utf8');
   const n = c.n;
-  const out = Buffer.allocUnsafe(HEADER + 32 * n + 4 * F * n + 2 * n + json.length);
+  const out = Buffer.allocUnsafe(HEADER + 32 * n + 4 * F * n + c.offsets.byteLength + 2 * n + c.bytes.length);
   out.writeUInt32LE(VERSION, 0);
   out.writeUInt32LE(n, 4);
   out.writeUInt32LE(F, 8);
-  out.writeUInt32LE(json.length, 12);
+  out.writeUInt32LE(c.offsets.length, 12);
   let at = HEADER;
-  for (const col of [c.id, c.occurredAt, c.receivedAt, c.value, c.refs, c.type, c.source]) {
-    const bytes = new Uint8Array(col.buffer, col.byteOffset, col.byteLength);
-    out.set(bytes, at);
-    at += bytes.length;
+  for (const col of [c.id, c.occurredAt, c.receivedAt, c.value, c.refs, c.offsets, c.type, c.source, c.bytes]) {
+    out.set(new Uint8Array(col.buffer, col.byteOffset, col.byteLength), at);
+    at += col.byteLength;
   }
-  json.copy(out, at);
   return out;
 }
 
@@ -155,7 +170,7 @@ export function decodeColumns(blob: Uint8Array): EventColumns {
   const n = head.getUint32(4, true);
   const fields = head.getUint32(8, true);
   if (fields !== F) throw new Error(`Event segment has ${fields} string fields, this build expects ${F}.`);
-  const jsonLength = head.getUint32(12, true);
+  const strings = head.getUint32(12, true);
   let at = bytes.byteOffset + HEADER;
   const f64 = () => { const a = new Float64Array(bytes.buffer, at, n); at += 8 * n; return a; };
   const id = f64();
@@ -164,10 +179,10 @@ export function decodeColumns(blob: Uint8Array): EventColumns {
   const value = f64();
   const refs = new Uint32Array(bytes.buffer, at, F * n);
   at += 4 * F * n;
+  const offsets = new Uint32Array(bytes.buffer, at, strings);
+  at += 4 * strings;
   const type = new Uint8Array(bytes.buffer, at, n);
   const source = new Uint8Array(bytes.buffer, at + n, n);
   at += 2 * n;
-  const json = Buffer.from(bytes.buffer, at, jsonLength).toString('utf8');
-  const strings = [''].concat(JSON.parse(json) as string[]);
-  return { n, id, occurredAt, receivedAt, value, type, source, refs, strings };
+  return { n, id, occurredAt, receivedAt, value, type, source, refs, offsets, bytes: new Uint8Array(bytes.buffer, at, offsets[strings - 1]!) };
 }

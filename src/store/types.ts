@@ -94,6 +94,11 @@ export type AppendOutcome =
 export interface EventQuery {
   type?: EventType;
   name?: string;
+  /** The dialect that received the event. */
+  source?: DialectName;
+  visitorId?: string;
+  userDomain?: string;
+  userId?: string;
   /** Cursor: only events with a smaller id. */
   before?: number;
   limit: number;

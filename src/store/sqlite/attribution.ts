@@ -36,6 +36,8 @@ function holderAlive(holder: string): boolean {
   }
 }
 
+const CHANGE_CHUNK = 10_000;
+
 export class SqliteAttributionStore implements AttributionStore {
   readonly #segments: EventSegments;
 
@@ -90,8 +92,12 @@ export class SqliteAttributionStore implements AttributionStore {
       for (const o of outcomes) put.run(run.workspaceId, o.eventId, o.outcome, o.reason, o.goalId, o.attributions, o.detail, runId, o.fingerprint);
       const withdraw = this.db.prepare('DELETE FROM attribution_outcomes WHERE workspace_id = ? AND event_id = ?');
       for (const eventId of withdrawn) withdraw.run(run.workspaceId, eventId);
-      const change = this.db.prepare('INSERT INTO attribution_changes (run_id, event_id, before, after) VALUES (?, ?, ?, ?)');
-      for (const c of changes) change.run(runId, c.eventId, c.before, c.after);
+      // A first run restates every conversion: a row per change would cost more than judging them.
+      const chunk = this.db.prepare('INSERT INTO attribution_change_chunks (run_id, seq, data) VALUES (?, ?, ?)');
+      for (let at = 0, seq = 0; at < changes.length; at += CHANGE_CHUNK, seq++) {
+        const items = changes.slice(at, at + CHANGE_CHUNK).map((c) => `{"eventId":${c.eventId},"before":${c.before ?? 'null'},"after":${c.after ?? 'null'}}`);
+        chunk.run(runId, seq, `[${items.join(',')}]`);
+      }
       return runId;
     }).immediate();
     return { ...run, id };
@@ -145,8 +151,9 @@ export class SqliteAttributionStore implements AttributionStore {
   async run(workspaceId: string, id: number): Promise<{ run: AttributionRun; changes: OutcomeChange[] } | null> {
     const r = this.db.prepare('SELECT * FROM attribution_runs WHERE workspace_id = ? AND id = ?').get(workspaceId, id) as RunRow | undefined;
     if (r === undefined) return null;
-    const changes = (this.db.prepare('SELECT event_id, before, after FROM attribution_changes WHERE run_id = ? ORDER BY event_id').all(id) as { event_id: number; before: string | null; after: string | null }[])
-      .map((c) => ({ eventId: c.event_id, before: c.before === null ? null : JSON.parse(c.before) as OutcomeChange['before'], after: c.after === null ? null : JSON.parse(c.after) as OutcomeChange['after'] }));
+    const changes = (this.db.prepare('SELECT data FROM attribution_change_chunks WHERE run_id = ? ORDER BY seq').pluck().all(id) as string[])
+      .flatMap((data) => JSON.parse(data) as OutcomeChange[])
+      .sort((a, b) => a.eventId - b.eventId);
     return { run: runFromRow(r), changes };
   }
 }

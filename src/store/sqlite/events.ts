@@ -46,6 +46,10 @@ export class SqliteEventStore implements EventStore {
     if (q.before !== undefined) { where.push('id < ?'); args.push(q.before); }
     if (q.type !== undefined) { where.push('type = ?'); args.push(q.type); }
     if (q.name !== undefined) { where.push('name = ?'); args.push(q.name); }
+    // Unindexed filters over the workspace's newest events: meant for a tail, not for analytics.
+    for (const [column, value] of [['source', q.source], ['visitor_id', q.visitorId], ['user_domain', q.userDomain], ['user_id', q.userId]] as const) {
+      if (value !== undefined) { where.push(`${column} = ?`); args.push(value); }
+    }
     args.push(q.limit);
     const rows = this.db.prepare(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`).all(...args) as EventRow[];
     return rows.map(eventFromRow);

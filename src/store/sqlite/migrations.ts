@@ -86,7 +86,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string; 
   },
   {
     version: 3,
-    name: 'event segments (a columnar copy of each workspace\'s events for attribution) and outcome fingerprints',
+    name: 'event segments (a columnar copy of each workspace\'s events for attribution), outcome fingerprints, restatements in chunks',
     // A rowid table: its rows hold blobs of up to a few megabytes, which WITHOUT ROWID tables
     // store poorly. Segments are appended in id order, so the index stays append-only too.
     sql: `
@@ -96,6 +96,14 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string; 
       );
       CREATE INDEX event_segments_workspace ON event_segments(workspace_id, first_id);
       ALTER TABLE attribution_outcomes ADD COLUMN fingerprint INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE attribution_change_chunks (
+        id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX attribution_change_chunks_run ON attribution_change_chunks(run_id, seq);
+      INSERT INTO attribution_change_chunks (run_id, seq, data)
+        SELECT run_id, 0, json_group_array(json_object('eventId', event_id, 'before', json(before), 'after', json(after)))
+        FROM (SELECT * FROM attribution_changes ORDER BY run_id, event_id) GROUP BY run_id;
+      DROP TABLE attribution_changes;
     `,
     backfill: backfillSegments,
   },

@@ -49,6 +49,7 @@ export class EventSegments {
    * how many segments it merged away.
    */
   compact(workspaceId: string): number {
+    this.#catchUp(workspaceId);
     const list = this.db.prepare('SELECT id, first_id, last_id, n, max_received FROM event_segments WHERE workspace_id = ? ORDER BY first_id');
     const blob = this.db.prepare('SELECT data FROM event_segments WHERE id = ?').pluck();
     const remove = this.db.prepare('DELETE FROM event_segments WHERE id = ?');
@@ -83,22 +84,35 @@ export class EventSegments {
     }
     return merged;
   }
+
+  /**
+   * Events written to the table by other means than the writer (an import in SQL) have no segment
+   * yet: those after the last segment are given theirs, so attribution still sees them.
+   */
+  #catchUp(workspaceId: string): void {
+    this.db.transaction(() => {
+      const lastEvent = this.db.prepare('SELECT max(id) FROM events WHERE workspace_id = ?').pluck().get(workspaceId) as number | null;
+      const lastSegment = this.db.prepare('SELECT max(last_id) FROM event_segments WHERE workspace_id = ?').pluck().get(workspaceId) as number | null;
+      if (lastEvent !== null && lastEvent > (lastSegment ?? 0)) this.writeFrom(workspaceId, lastSegment ?? 0);
+    }).immediate();
+  }
+
+  /** Writes the segments of a workspace's events with ids above `after`, from the events table. */
+  writeFrom(workspaceId: string, after: number): void {
+    const page = this.db.prepare(`SELECT id, type, name, occurred_at AS occurredAt, received_at AS receivedAt, idempotency_key AS idempotencyKey,
+      visitor_id AS visitorId, session_id AS sessionId, user_domain AS userDomain, user_id AS userId, optimization, variation, value, source
+      FROM events WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ${SEGMENT_TARGET}`);
+    for (;;) {
+      const rows = page.all(workspaceId, after) as ScannedEvent[];
+      if (rows.length === 0) return;
+      this.append(workspaceId, toColumns(rows));
+      after = rows[rows.length - 1]!.id;
+    }
+  }
 }
 
 /** Writes the segments of every event already stored (the migration that introduced them). */
 export function backfillSegments(db: Database.Database): void {
   const segments = new EventSegments(db);
-  const workspaces = db.prepare('SELECT DISTINCT workspace_id FROM events').pluck().all() as string[];
-  const page = db.prepare(`SELECT id, type, name, occurred_at AS occurredAt, received_at AS receivedAt, idempotency_key AS idempotencyKey,
-    visitor_id AS visitorId, session_id AS sessionId, user_domain AS userDomain, user_id AS userId, optimization, variation, value, source
-    FROM events WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ${SEGMENT_TARGET}`);
-  for (const ws of workspaces) {
-    let after = 0;
-    for (;;) {
-      const rows = page.all(ws, after) as ScannedEvent[];
-      if (rows.length === 0) break;
-      segments.append(ws, toColumns(rows));
-      after = rows[rows.length - 1]!.id;
-    }
-  }
+  for (const ws of db.prepare('SELECT DISTINCT workspace_id FROM events').pluck().all() as string[]) segments.writeFrom(ws, 0);
 }

@@ -1,0 +1,123 @@
+/**
+ * Numbers distinct strings 0, 1, 2, … from their UTF-8 bytes, without making a JS string for
+ * each: a run meets millions of visitor, session and user ids, and a Map<string, number> costs a
+ * string, its hash and a map entry apiece (seconds and hundreds of megabytes at ten million
+ * events). Here the bytes go into one growing arena, and an open-addressing table of numbers
+ * finds them again; a string is decoded only when someone asks for its name.
+ */
+export class Interner {
+  #arena = Buffer.allocUnsafe(1 << 16);
+  #used = 0;
+  /** String k is arena[starts[k] .. starts[k + 1]). */
+  #starts: Int32Array<ArrayBuffer> = new Int32Array(1 << 12);
+  #hashes: Int32Array<ArrayBuffer> = new Int32Array(1 << 12);
+  /** Slot → string number + 1; 0 is empty. Kept at most half full. */
+  #table = new Int32Array(1 << 13);
+  #count = 0;
+
+  get size(): number {
+    return this.#count;
+  }
+
+  /** The number of bytes[from, to), numbering it if it is new. */
+  internBytes(bytes: Uint8Array, from: number, to: number): number {
+    const h = hashBytes(bytes, from, to);
+    const mask = this.#table.length - 1;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const k = this.#table[slot]! - 1;
+      if (k < 0) return this.#add(bytes, from, to, h, slot);
+      if (this.#hashes[k] === h && this.#equals(k, bytes, from, to)) return k;
+    }
+  }
+
+  /** The number of s, numbering it if it is new. */
+  intern(s: string): number {
+    const b = Buffer.from(s, 'utf8');
+    return this.internBytes(b, 0, b.length);
+  }
+
+  /** The number of s, or -1 when it was never interned. */
+  find(s: string): number {
+    const b = Buffer.from(s, 'utf8');
+    const h = hashBytes(b, 0, b.length);
+    const mask = this.#table.length - 1;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const k = this.#table[slot]! - 1;
+      if (k < 0) return -1;
+      if (this.#hashes[k] === h && this.#equals(k, b, 0, b.length)) return k;
+    }
+  }
+
+  name(k: number): string {
+    return this.#arena.toString('utf8', this.#starts[k]!, this.#end(k));
+  }
+
+  /** Compares two numbered strings as JavaScript compares strings (UTF-16 code units). */
+  compare(a: number, b: number): number {
+    if (a === b) return 0;
+    const x = this.name(a);
+    const y = this.name(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+
+  #end(k: number): number {
+    return k + 1 < this.#count ? this.#starts[k + 1]! : this.#used;
+  }
+
+  #equals(k: number, bytes: Uint8Array, from: number, to: number): boolean {
+    const start = this.#starts[k]!;
+    if (this.#end(k) - start !== to - from) return false;
+    const arena = this.#arena;
+    for (let i = 0; i < to - from; i++) if (arena[start + i] !== bytes[from + i]) return false;
+    return true;
+  }
+
+  #add(bytes: Uint8Array, from: number, to: number, h: number, slot: number): number {
+    const k = this.#count++;
+    if (k === this.#starts.length) {
+      this.#starts = grow(this.#starts, this.#starts.length * 2);
+      this.#hashes = grow(this.#hashes, this.#hashes.length * 2);
+    }
+    const length = to - from;
+    if (this.#used + length > this.#arena.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.#arena.length * 2, this.#used + length));
+      this.#arena.copy(next, 0, 0, this.#used);
+      this.#arena = next;
+    }
+    this.#arena.set(bytes.subarray(from, to), this.#used);
+    this.#starts[k] = this.#used;
+    this.#hashes[k] = h;
+    this.#used += length;
+    this.#table[slot] = k + 1;
+    if (this.#count * 2 > this.#table.length) this.#rehash();
+    return k;
+  }
+
+  #rehash(): void {
+    const table = new Int32Array(this.#table.length * 2);
+    const mask = table.length - 1;
+    for (let k = 0; k < this.#count; k++) {
+      let slot = this.#hashes[k]! & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = k + 1;
+    }
+    this.#table = table;
+  }
+}
+
+function grow(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(size);
+  next.set(a);
+  return next;
+}
+
+/** FNV-1a over the bytes, then murmur3's finaliser so the low bits (the table's slot) are well mixed. */
+function hashBytes(bytes: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
