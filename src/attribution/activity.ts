@@ -106,6 +106,14 @@ export class ActivityIndex {
     if (e.type === 'identify' && e.userDomain !== null && e.userId !== null) this.#addIdentity(strings.intern(e.userId), strings.intern(e.userDomain), v, e.receivedAt);
   }
 
+  /** Makes room for about `events` more events at once (a run knows how many it will read). */
+  reserve(events: number): void {
+    this.#act.v.reserve(events);
+    this.#act.t.reserve(events);
+    // Ids repeat: a visitor, session or user per few events is the common case.
+    this.#strings.reserve(this.#strings.size + Math.ceil(events / 4));
+  }
+
   /**
    * Adds the activity events of a chunk of columns (the fast path of a run: no object and no
    * string per event). Returns the chunk's string references resolved to this index's numbers,

@@ -71,10 +71,9 @@ export function toRef(c: ConversionInput, activity: ActivityIndex): ConversionRe
 /** Rule 2, by number: the visitors a conversion names, ordered by their ids (so every run visits them in the same order). */
 function resolveVisitorIds(c: ConversionRef, activity: ActivityIndex): number[] {
   const found: number[] = [];
-  const add = (v: number) => { if (!found.includes(v)) found.push(v); };
   if (activity.isVisitor(c.visitor)) found.push(c.visitor);
-  if (c.session >= 0) for (const v of activity.visitorsOfSessionId(c.session)) add(v);
-  if (c.domain >= 0 && c.user >= 0) for (const v of activity.visitorsOfUserId(c.domain, c.user, c.receivedAt)) add(v);
+  if (c.session >= 0) for (const v of activity.visitorsOfSessionId(c.session)) if (!found.includes(v)) found.push(v);
+  if (c.domain >= 0 && c.user >= 0) for (const v of activity.visitorsOfUserId(c.domain, c.user, c.receivedAt)) if (!found.includes(v)) found.push(v);
   if (found.length > 1) found.sort((a, b) => activity.compareIds(a, b));
   return found;
 }

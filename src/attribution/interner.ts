@@ -19,6 +19,19 @@ export class Interner {
     return this.#count;
   }
 
+  /** Makes room for `count` strings in all (one table instead of many rehashes as they arrive). */
+  reserve(count: number): void {
+    if (count <= this.#starts.length) return;
+    this.#starts = grow(this.#starts, count);
+    this.#hashes = grow(this.#hashes, count);
+    let size = this.#table.length;
+    while (size < count * 2) size *= 2;
+    if (size > this.#table.length) {
+      this.#table = new Int32Array(size / 2);
+      this.#rehash();
+    }
+  }
+
   /** The number of bytes[from, to), numbering it if it is new. */
   internBytes(bytes: Uint8Array, from: number, to: number): number {
     const h = hashBytes(bytes, from, to);

@@ -46,7 +46,10 @@ export async function loadWorkspace(store: Store, workspaceId: string, until: nu
   // Server-side conversions, and browser custom events named as a goal was called at the time.
   const isConversion = (type: EventType, name: string, occurredAt: number) =>
     type === 'conversion' || (type === 'custom' && 'goal' in goalAt(goalsByName, name, occurredAt));
-  await store.attribution.readColumns(workspaceId, until, (chunk) => {
+  let sized = false;
+  await store.attribution.readColumns(workspaceId, until, (chunk, total) => {
+    if (!sized) activity.reserve(total);
+    sized = true;
     conversions.addColumns(chunk, activity.addColumns(chunk), isConversion);
   });
   activity.build();

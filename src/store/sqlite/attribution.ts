@@ -45,7 +45,7 @@ export class SqliteAttributionStore implements AttributionStore {
     this.#segments = new EventSegments(db);
   }
 
-  async readColumns(workspaceId: string, until: number, visit: (chunk: EventColumns) => void): Promise<void> {
+  async readColumns(workspaceId: string, until: number, visit: (chunk: EventColumns, total: number) => void): Promise<void> {
     this.#segments.read(workspaceId, until, visit);
   }
 
@@ -69,9 +69,13 @@ export class SqliteAttributionStore implements AttributionStore {
   }
 
   async fingerprints(workspaceId: string): Promise<Map<number, number>> {
+    // Two JSON arrays built by SQLite and parsed at once: a row per outcome handed to JavaScript costs microseconds each.
+    const [ids, fps] = this.db.prepare('SELECT json_group_array(event_id), json_group_array(fingerprint) FROM attribution_outcomes WHERE workspace_id = ?')
+      .raw().get(workspaceId) as [string, string];
+    const eventIds = JSON.parse(ids) as number[];
+    const prints = JSON.parse(fps) as number[];
     const out = new Map<number, number>();
-    const rows = this.db.prepare('SELECT event_id, fingerprint FROM attribution_outcomes WHERE workspace_id = ?').raw();
-    for (const [id, fp] of rows.iterate(workspaceId) as Iterable<[number, number]>) out.set(id, fp);
+    for (let i = 0; i < eventIds.length; i++) out.set(eventIds[i]!, prints[i]!);
     return out;
   }
 

@@ -30,15 +30,18 @@ export class EventSegments {
 
   /**
    * Visits a workspace's events received up to `until`, in id order, chunk by chunk, from one
-   * snapshot of the database (a compaction running meanwhile cannot make it miss or repeat events).
+   * snapshot of the database (a compaction running meanwhile cannot make it miss or repeat events);
+   * `total` is how many events the chunks hold at most, for sizing.
    */
-  read(workspaceId: string, until: number, visit: (c: EventColumns) => void): void {
+  read(workspaceId: string, until: number, visit: (c: EventColumns, total: number) => void): void {
     const list = this.db.prepare('SELECT id, first_id, last_id, n, max_received FROM event_segments WHERE workspace_id = ? ORDER BY first_id');
     const blob = this.db.prepare('SELECT data FROM event_segments WHERE id = ?').pluck();
     this.db.transaction(() => {
-      for (const s of list.all(workspaceId) as SegmentRow[]) {
+      const segments = list.all(workspaceId) as SegmentRow[];
+      const total = segments.reduce((n, s) => n + s.n, 0);
+      for (const s of segments) {
         const columns = decodeColumns(blob.get(s.id) as Buffer);
-        visit(s.max_received <= until ? columns : filterColumns(columns, (i) => columns.receivedAt[i]! <= until));
+        visit(s.max_received <= until ? columns : filterColumns(columns, (i) => columns.receivedAt[i]! <= until), total);
       }
     })();
   }
