@@ -2,18 +2,13 @@ import type Database from 'better-sqlite3';
 import type { EventColumns } from '../event-columns.js';
 import type { AttributionStore } from '../store.js';
 import type { AttributionRun, ChangeWrite, OutcomeChange, OutcomeWrite, StoredOutcome } from '../types.js';
+import { OutcomeChunks } from './outcome-chunks.js';
 import { EventSegments } from './segments.js';
 
-interface OutcomeRow { event_id: number; outcome: string; reason: string | null; goal_id: number | null; attributions: string; detail: string; run_id: number }
 interface RunRow {
   id: number; workspace_id: string; mode: string; until: number; started_at: number; finished_at: number; conversions_processed: number;
   attributed: number; not_attributed: number; changed: number; newly_attributed: number; unattributed: number;
 }
-
-const outcomeFromRow = (r: OutcomeRow): StoredOutcome => ({
-  eventId: r.event_id, outcome: r.outcome as StoredOutcome['outcome'], reason: r.reason, goalId: r.goal_id,
-  attributions: JSON.parse(r.attributions) as StoredOutcome['attributions'], detail: JSON.parse(r.detail) as StoredOutcome['detail'], runId: r.run_id,
-});
 
 const runFromRow = (r: RunRow): AttributionRun => ({
   id: r.id, workspaceId: r.workspace_id, mode: r.mode as AttributionRun['mode'], until: r.until, startedAt: r.started_at, finishedAt: r.finished_at,
@@ -40,9 +35,11 @@ const CHANGE_CHUNK = 10_000;
 
 export class SqliteAttributionStore implements AttributionStore {
   readonly #segments: EventSegments;
+  readonly #outcomes: OutcomeChunks;
 
   constructor(private readonly db: Database.Database) {
     this.#segments = new EventSegments(db);
+    this.#outcomes = new OutcomeChunks(db);
   }
 
   async readColumns(workspaceId: string, until: number, visit: (chunk: EventColumns, total: number) => void): Promise<void> {
@@ -54,34 +51,19 @@ export class SqliteAttributionStore implements AttributionStore {
   }
 
   async outcomes(workspaceId: string): Promise<Map<number, StoredOutcome>> {
-    const rows = this.db.prepare('SELECT * FROM attribution_outcomes WHERE workspace_id = ?').all(workspaceId) as OutcomeRow[];
-    return new Map(rows.map((r) => [r.event_id, outcomeFromRow(r)]));
+    return this.#outcomes.all(workspaceId);
   }
 
   async outcomesOf(workspaceId: string, eventIds: readonly number[]): Promise<Map<number, StoredOutcome>> {
-    const out = new Map<number, StoredOutcome>();
-    const get = this.db.prepare('SELECT * FROM attribution_outcomes WHERE workspace_id = ? AND event_id = ?');
-    for (const id of eventIds) {
-      const r = get.get(workspaceId, id) as OutcomeRow | undefined;
-      if (r !== undefined) out.set(id, outcomeFromRow(r));
-    }
-    return out;
+    return this.#outcomes.getMany(workspaceId, eventIds);
   }
 
   async fingerprints(workspaceId: string): Promise<Map<number, number>> {
-    // Two JSON arrays built by SQLite and parsed at once: a row per outcome handed to JavaScript costs microseconds each.
-    const [ids, fps] = this.db.prepare('SELECT json_group_array(event_id), json_group_array(fingerprint) FROM attribution_outcomes WHERE workspace_id = ?')
-      .raw().get(workspaceId) as [string, string];
-    const eventIds = JSON.parse(ids) as number[];
-    const prints = JSON.parse(fps) as number[];
-    const out = new Map<number, number>();
-    for (let i = 0; i < eventIds.length; i++) out.set(eventIds[i]!, prints[i]!);
-    return out;
+    return this.#outcomes.fingerprints(workspaceId);
   }
 
   async outcome(workspaceId: string, eventId: number): Promise<StoredOutcome | null> {
-    const r = this.db.prepare('SELECT * FROM attribution_outcomes WHERE workspace_id = ? AND event_id = ?').get(workspaceId, eventId) as OutcomeRow | undefined;
-    return r === undefined ? null : outcomeFromRow(r);
+    return this.#outcomes.get(workspaceId, eventId);
   }
 
   async commitRun(run: Omit<AttributionRun, 'id'>, outcomes: OutcomeWrite[], withdrawn: number[], changes: ChangeWrite[]): Promise<AttributionRun> {
@@ -90,12 +72,7 @@ export class SqliteAttributionStore implements AttributionStore {
         attributed, not_attributed, changed, newly_attributed, unattributed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
         run.workspaceId, run.mode, run.until, run.startedAt, run.finishedAt, run.conversionsProcessed, run.attributed, run.notAttributed,
         run.changed, run.newlyAttributed, run.unattributed).lastInsertRowid);
-      const put = this.db.prepare(`INSERT INTO attribution_outcomes (workspace_id, event_id, outcome, reason, goal_id, attributions, detail, run_id, fingerprint)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, event_id) DO UPDATE SET outcome = excluded.outcome, reason = excluded.reason,
-        goal_id = excluded.goal_id, attributions = excluded.attributions, detail = excluded.detail, run_id = excluded.run_id, fingerprint = excluded.fingerprint`);
-      for (const o of outcomes) put.run(run.workspaceId, o.eventId, o.outcome, o.reason, o.goalId, o.attributions, o.detail, runId, o.fingerprint);
-      const withdraw = this.db.prepare('DELETE FROM attribution_outcomes WHERE workspace_id = ? AND event_id = ?');
-      for (const eventId of withdrawn) withdraw.run(run.workspaceId, eventId);
+      this.#outcomes.write(run.workspaceId, runId, outcomes, withdrawn);
       // A first run restates every conversion: a row per change would cost more than judging them.
       const chunk = this.db.prepare('INSERT INTO attribution_change_chunks (run_id, seq, data) VALUES (?, ?, ?)');
       for (let at = 0, seq = 0; at < changes.length; at += CHANGE_CHUNK, seq++) {
@@ -110,9 +87,9 @@ export class SqliteAttributionStore implements AttributionStore {
   async resultCounts(workspaceId: string, optimization: string, goalId: number, from: number, to: number): Promise<Map<string, { visitors: number; converters: number; conversions: number; value: number }>> {
     // Counted by SQLite, not row by row in JavaScript: a results request must not read millions of events into memory.
     const converted = `SELECT json_extract(a.value, '$.variation') AS variation, json_extract(a.value, '$.visitorId') AS visitor_id, e.value AS value
-      FROM attribution_outcomes o JOIN events e ON e.id = o.event_id, json_each(o.attributions) a
-      WHERE o.workspace_id = @ws AND o.outcome = 'attributed' AND o.goal_id = @goal AND json_extract(a.value, '$.optimization') = @opt
-        AND e.occurred_at >= @from AND e.occurred_at < @to`;
+      FROM attribution_outcome_chunks c, json_each(c.data) o, json_each(o.value, '$.attributions') a JOIN events e ON e.id = json_extract(o.value, '$.eventId')
+      WHERE c.workspace_id = @ws AND json_extract(o.value, '$.outcome') = 'attributed' AND json_extract(o.value, '$.goalId') = @goal
+        AND json_extract(a.value, '$.optimization') = @opt AND e.occurred_at >= @from AND e.occurred_at < @to`;
     const args = { ws: workspaceId, opt: optimization, goal: goalId, from, to };
     const visitors = this.db.prepare(`SELECT variation, count(DISTINCT visitor_id) AS n FROM (
         SELECT variation, visitor_id FROM events WHERE workspace_id = @ws AND type = 'view' AND optimization = @opt

@@ -86,7 +86,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string; 
   },
   {
     version: 3,
-    name: 'event segments (a columnar copy of each workspace\'s events for attribution), outcome fingerprints, restatements in chunks',
+    name: 'event segments (a columnar copy of each workspace\'s events for attribution); outcomes and restatements stored in chunks',
     // A rowid table: its rows hold blobs of up to a few megabytes, which WITHOUT ROWID tables
     // store poorly. Segments are appended in id order, so the index stays append-only too.
     sql: `
@@ -95,7 +95,19 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string; 
         n INTEGER NOT NULL, max_received INTEGER NOT NULL, data BLOB NOT NULL
       );
       CREATE INDEX event_segments_workspace ON event_segments(workspace_id, first_id);
-      ALTER TABLE attribution_outcomes ADD COLUMN fingerprint INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE attribution_outcome_chunks (
+        id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, first_event INTEGER NOT NULL, last_event INTEGER NOT NULL,
+        n INTEGER NOT NULL, data TEXT NOT NULL, prints TEXT NOT NULL
+      );
+      CREATE INDEX attribution_outcome_chunks_workspace ON attribution_outcome_chunks(workspace_id, first_event);
+      INSERT INTO attribution_outcome_chunks (workspace_id, first_event, last_event, n, data, prints)
+        SELECT workspace_id, min(event_id), max(event_id), count(*),
+          json_group_array(json_object('eventId', event_id, 'outcome', outcome, 'reason', reason, 'goalId', goal_id,
+            'attributions', json(attributions), 'detail', json(detail), 'runId', run_id)),
+          '[' || group_concat(event_id || ',0') || ']'
+        FROM (SELECT *, (row_number() OVER (PARTITION BY workspace_id ORDER BY event_id) - 1) / 4096 AS bucket FROM attribution_outcomes ORDER BY workspace_id, event_id)
+        GROUP BY workspace_id, bucket;
+      DROP TABLE attribution_outcomes;
       CREATE TABLE attribution_change_chunks (
         id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL
       );
