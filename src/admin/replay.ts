@@ -32,7 +32,8 @@ export async function replayRejections(store: Store, pipeline: IngestPipeline, w
     } catch {
       bodyError = { error: { code: 'invalid_json' as const, message: 'The body is still not valid JSON.' }, raw: r.raw };
     }
-    if (r.index !== null && route.url.endsWith('/batch')) body = { events: [body] };
+    // A refused event of a batch was kept on its own; /collect only takes batches.
+    if (r.index !== null && (route.url.endsWith('/batch') || r.dialect === 'collect')) body = { events: [body] };
     const input = { params: r.route.params, query: {}, headers: {}, body, bodyError, ip: '' };
     const outcome = await pipeline.accept(ws, { ...route.read(input), dryRun: false, quarantine: false, clientIp: null, userAgent: null });
     if (outcome.error !== null) { results.push({ id: r.id, status: 'rejected', error: outcome.error }); continue; }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { WorkspaceSettingsSchema } from '../config/index.js';
+import { DIALECTS, EVENT_TYPES } from '../core/index.js';
 
 export const WORKSPACE_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 const KEY_PATTERN = '^[A-Za-z0-9_.:-]{1,128}$';
@@ -54,3 +55,14 @@ export type CreateOptimization = Static<typeof CreateOptimizationSchema>;
 export const PatchOptimizationSchema = Type.Object({
   status: Type.Union([Type.Literal('running'), Type.Literal('paused'), Type.Literal('ended')], { description: '"running", "paused" or "ended"' }),
 }, { additionalProperties: false });
+
+/** GET …/events filters; each narrows the list, empty ones are ignored. */
+export const EventFiltersSchema = Type.Object({
+  type: Type.Optional(Type.Union(EVENT_TYPES.map((t) => Type.Literal(t)), { description: 'pageview, view, identify, conversion or custom' })),
+  name: Type.Optional(Type.String({ maxLength: 255, description: 'event or goal API name' })),
+  dialect: Type.Optional(Type.Union(DIALECTS.map((d) => Type.Literal(d)), { description: 'the dialect that received the event: native, optimize, convultra, webanalyzer or collect' })),
+  visitorId: Type.Optional(Type.String({ maxLength: 128 })),
+  userDomain: Type.Optional(Type.String({ maxLength: 255, description: 'with or without userId' })),
+  userId: Type.Optional(Type.String({ maxLength: 255 })),
+});
+export type EventFilters = Static<typeof EventFiltersSchema>;

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { ServiceError, type Clock, type EventType } from '../core/index.js';
+import { ServiceError, type Clock } from '../core/index.js';
 import { newApiKey } from '../auth/index.js';
 import { nextCronRun } from '../attribution/index.js';
 import type { WorkspaceSettingsInput } from '../config/index.js';
-import type { ApiKeyRecord, Goal, Optimization, OptimizationStatus, Store, Workspace } from '../store/index.js';
-import type { CreateGoal, CreateKey, CreateOptimization, CreateWorkspace, PatchWorkspace } from './schemas.js';
+import type { ApiKeyRecord, EventQuery, Goal, Optimization, OptimizationStatus, Store, Workspace } from '../store/index.js';
+import type { CreateGoal, CreateKey, CreateOptimization, CreateWorkspace, EventFilters, PatchWorkspace } from './schemas.js';
 
 /** Something the admin asked for cannot be done; `code` is from the error catalog. */
 function fail(code: 'not_found' | 'already_exists' | 'field_invalid', message: string): never {
@@ -157,8 +157,16 @@ export class AdminService {
     return new Map((await this.store.goals.list(workspaceId)).map((g) => [g.id, g]));
   }
 
-  async listEvents(workspaceId: string, q: { type?: EventType; name?: string; after?: number; limit: number }) {
+  /** Newest first; `after` is the cursor (ids below it); empty filters are ignored. */
+  async listEvents(workspaceId: string, q: EventFilters & { after?: number; limit: number }) {
     await this.workspace(workspaceId);
-    return this.store.events.list(workspaceId, { ...(q.type ? { type: q.type } : {}), ...(q.name ? { name: q.name } : {}), ...(q.after !== undefined ? { before: q.after } : {}), limit: q.limit });
+    const query: EventQuery = { limit: q.limit, ...(q.after !== undefined ? { before: q.after } : {}) };
+    if (q.type) query.type = q.type;
+    if (q.name) query.name = q.name;
+    if (q.dialect) query.source = q.dialect;
+    if (q.visitorId) query.visitorId = q.visitorId;
+    if (q.userDomain) query.userDomain = q.userDomain;
+    if (q.userId) query.userId = q.userId;
+    return this.store.events.list(workspaceId, query);
   }
 }

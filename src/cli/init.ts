@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { ensureAdminToken } from '../admin/index.js';
 import { configFrom, parse, UsageError, withAdmin, type Io } from './context.js';
+import { QUEUE_STUB } from '../tracker/index.js';
 import { curlExamples, snippetTag } from './examples.js';
 
 export const INIT_HELP = `Usage: closeloop init [--workspace ID] [--name NAME] [--url http://127.0.0.1:8080] [--data ./data] [--json]
@@ -49,7 +50,7 @@ export async function init(argv: string[], io: Io): Promise<number> {
     `  browser key (the snippet, /collect):   ${made.browser.key}`,
   ];
   if (made.adminToken !== null) lines.push(`  admin token (/admin/v1, dashboard):    ${made.adminToken}`);
-  lines.push('', 'Snippet tag for your pages:', `  ${snippetTag(baseUrl, made.browser.key)}`, '');
+  lines.push('', 'Snippet for your pages (the first line is optional: it keeps calls made before t.js loads):', `  ${QUEUE_STUB}`, `  ${snippetTag(baseUrl, made.browser.key)}`, '');
   lines.push(`Start the service with \`npx closeloop serve\`, then try a conversion in any dialect:`);
   for (const e of examples) lines.push('', `# ${e.dialect}`, e.command);
   io.out(lines.join('\n'));

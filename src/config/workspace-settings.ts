@@ -10,7 +10,8 @@ export const WorkspaceSettingsSchema = Type.Object(
     serverSideEnabled: Type.Optional(Type.Boolean()),
     sessionTimeoutMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })),
     sessionMaxHours: Type.Optional(Type.Integer({ minimum: 1, maximum: 168 })),
-    allowedOrigins: Type.Optional(Type.Array(Type.String({ maxLength: 255, pattern: '^https?://[^/]+$' }), { maxItems: 100 })),
+    allowedOrigins: Type.Optional(Type.Array(Type.String({ maxLength: 255, pattern: '^https?://[^/]+$', description: 'an origin such as "https://shop.example.com" (no path); "https://*.example.com" admits its subdomains' }), { maxItems: 100, description: 'Origins whose pages may send browser events (POST /collect); empty: any.' })),
+    honorGlobalPrivacyControl: Type.Optional(Type.Boolean({ description: 'When true, the snippet records nothing for a browser that sends Global Privacy Control, and /collect stores nothing from one.' })),
     attributionSchedule: Type.Optional(Type.String({ maxLength: 100, description: 'Cron expression, UTC.' })),
     attributionIntervalSeconds: Type.Optional(Type.Union([Type.Integer({ minimum: 10, maximum: 86_400 }), Type.Null()])),
   },
@@ -27,6 +28,7 @@ export interface WorkspaceSettings {
   sessionTimeoutMinutes: number;
   sessionMaxHours: number;
   allowedOrigins: string[];
+  honorGlobalPrivacyControl: boolean;
   attributionSchedule: string;
   attributionIntervalSeconds: number | null;
 }
@@ -40,6 +42,7 @@ export const DEFAULT_WORKSPACE_SETTINGS: Readonly<WorkspaceSettings> = Object.fr
   sessionTimeoutMinutes: 30,
   sessionMaxHours: 24,
   allowedOrigins: [],
+  honorGlobalPrivacyControl: false,
   attributionSchedule: '0 0 * * *',
   attributionIntervalSeconds: null,
 });

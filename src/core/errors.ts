@@ -8,6 +8,8 @@ export const ERROR_CATALOG = {
   unauthorized: { status: 401, summary: 'The API key is missing, unknown, revoked, or not allowed on this endpoint.' },
   workspace_mismatch: { status: 404, summary: 'The workspace named in the path or body is not the key\'s workspace.' },
   server_side_disabled: { status: 403, summary: 'Server-side ingestion is disabled for this workspace.' },
+  origin_not_allowed: { status: 403, summary: 'A browser request came from a page whose origin is not in the workspace\'s allowedOrigins.' },
+  privacy_opt_out: { status: 403, summary: 'The browser sent Global Privacy Control and the workspace honours it (honorGlobalPrivacyControl), so nothing was stored.' },
   quota_exceeded: { status: 402, summary: 'The workspace\'s monthly event quota is used up.' },
   rate_limited: { status: 429, summary: 'The key sent more requests per minute than its limit; retry after Retry-After seconds.' },
   body_too_large: { status: 413, summary: 'The request body is larger than maxBodyBytes.' },

@@ -7,7 +7,7 @@ import type { IngestMetrics } from './metrics.js';
 import { hashUserData, redactRaw, redactText, scrubProperties } from './pii.js';
 import { QuotaCounter } from './quota.js';
 import { RateLimiter } from './rate-limit.js';
-import { applyRateLimit, authenticate, checkBatchSize, checkEnabled, checkQuota, resolveWorkspace } from './steps.js';
+import { applyRateLimit, authenticate, checkBatchSize, checkBrowser, checkEnabled, checkQuota, resolveWorkspace } from './steps.js';
 import type { AttributionPreviewer, EventDraft, EventResult, IngestOutcome, IngestRequest, RateLimitState, RejectedResult } from './types.js';
 import type { ResolvedWorkspace, WorkspaceDirectory } from './workspaces.js';
 
@@ -49,7 +49,10 @@ export class IngestPipeline {
     const ws = await resolveWorkspace(this.workspaces, key.value, req);
     if (!ws.ok) return this.#refuse(out, req, ws.error);
     out.workspace = ws.value.workspace;
-    const limited = applyRateLimit(this.#limiter, key.value, ws.value);
+    // Not kept in the quarantine: a foreign page's data, or a visitor's opt-out, is not the workspace's to keep.
+    const browser = checkBrowser(ws.value, req);
+    if (!browser.ok) return this.#refuse(out, req, browser.error);
+    const limited = applyRateLimit(this.#limiter, key.value, ws.value, req);
     out.rateLimit = limited.state;
     if (!limited.ok) return this.#refuse(out, req, limited.error);
     return this.accept(ws.value, req, out);
@@ -58,7 +61,7 @@ export class IngestPipeline {
   /** Everything after authentication and rate limiting; replay enters here with a known workspace. */
   async accept(ws: ResolvedWorkspace, req: IngestRequest, out: IngestOutcome = { error: null, results: [], rateLimit: null, key: null, workspace: ws.workspace, dryRun: null }): Promise<IngestOutcome> {
     const receivedAt = this.clock.now();
-    const enabled = checkEnabled(ws);
+    const enabled = checkEnabled(ws, req);
     if (!enabled.ok) return this.#refuseAndKeep(out, ws, req, enabled.error, receivedAt);
     if (req.unreadable !== null) return this.#refuseAndKeep(out, ws, req, req.unreadable.error, receivedAt);
     const size = checkBatchSize(req);

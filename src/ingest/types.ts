@@ -54,6 +54,19 @@ export interface IngestRequest {
   fieldNames: Partial<Record<ContentField, string>>;
   /** The dialect's name for the idempotency key ("actionId", "properties.order_id"). */
   idempotencyField: string;
+  /**
+   * Set for a request from a web page (POST /collect): it must carry a browser key, not a server
+   * key, come from one of the workspace's allowedOrigins, and is refused when the browser sent
+   * Global Privacy Control and the workspace honours it. Its rate limit applies per client address.
+   */
+  browser?: BrowserRequest;
+}
+
+export interface BrowserRequest {
+  /** The Origin header; null when none was sent. */
+  origin: string | null;
+  /** Whether the browser sent Global Privacy Control (Sec-GPC: 1, or the snippet said so). */
+  gpc: boolean;
 }
 
 export interface RateLimitState {

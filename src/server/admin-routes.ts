@@ -1,12 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
-  AdminService, CreateGoalSchema, CreateKeySchema, CreateOptimizationSchema, CreateWorkspaceSchema, PatchOptimizationSchema,
+  AdminService, CreateGoalSchema, CreateKeySchema, CreateOptimizationSchema, CreateWorkspaceSchema, EventFiltersSchema, PatchOptimizationSchema,
   PatchWorkspaceSchema, RenameGoalSchema, WorkspaceIdSchema, goalView, keyView, optimizationView, rejectionView, replayRejections, workspaceView,
-  type CreateGoal, type CreateKey, type CreateOptimization, type CreateWorkspace, type PatchWorkspace,
+  InstallQuerySchema, ResultsSeriesQuerySchema, installGuide, resultsSeries, type ResultsSeriesQuery,
+  type CreateGoal, type CreateKey, type CreateOptimization, type CreateWorkspace, type EventFilters, type PatchWorkspace,
 } from '../admin/index.js';
 import { sameDigest, hashSecret } from '../auth/index.js';
-import { EVENT_TYPES, ServiceError, ingestError, type Clock, type EventType } from '../core/index.js';
+import { ServiceError, ingestError, type Clock } from '../core/index.js';
 import type { IngestPipeline, WorkspaceDirectory } from '../ingest/index.js';
 import type { Store } from '../store/index.js';
 import { adminError } from './errors.js';
@@ -87,16 +88,24 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       return optimizationView(o, await admin.goalsById(ws(req)));
     });
 
+    scope.get('/workspaces/:ws/optimizations/:key/results/series', {
+      schema: { ...tags('optimizations'), summary: 'Conversion rate per variation over time: the results from `from` (default: the beginning) to the end of each day (or hour) since `from` or the optimization\'s creation, up to `to` (default: now).', params: OptParams, querystring: ResultsSeriesQuerySchema },
+    }, async (req) => resultsSeries(store, await admin.optimization(ws(req), (req.params as { key: string }).key), req.query as ResultsSeriesQuery, clock.now()));
+
+    scope.get('/workspaces/:ws/install', {
+      schema: { ...tags('workspaces'), summary: 'How to send data to a workspace: the snippet tag, and a ready-to-run curl example per dialect, with placeholders for the keys (their secrets are never shown again).', params: WsParams, querystring: InstallQuerySchema },
+    }, async (req) => {
+      await admin.workspace(ws(req));
+      return installGuide((req.query as { baseUrl?: string }).baseUrl ?? `${req.protocol}://${req.host}`, ws(req), clock.now());
+    });
+
     scope.get('/workspaces/:ws/events', {
       schema: {
-        ...tags('events'), summary: 'Recent events, newest first. Pass `next` back as `after` for the next page.', params: WsParams,
-        querystring: Type.Object({
-          type: Type.Optional(Type.Union(EVENT_TYPES.map((t) => Type.Literal(t)))), name: Type.Optional(Type.String({ maxLength: 255 })),
-          after: Type.Optional(Type.Integer({ minimum: 1 })), limit: Type.Optional(page(1000)),
-        }),
+        ...tags('events'), summary: 'Recent events, newest first, filtered by type, name, dialect, visitorId, userDomain and userId. Pass `next` back as `after` for the next page.', params: WsParams,
+        querystring: Type.Composite([EventFiltersSchema, Type.Object({ after: Type.Optional(Type.Integer({ minimum: 1 })), limit: Type.Optional(page(1000)) })]),
       },
     }, async (req) => {
-      const q = req.query as { type?: EventType; name?: string; after?: number; limit: number };
+      const q = req.query as EventFilters & { after?: number; limit: number };
       const events = await admin.listEvents(ws(req), q);
       return { events, next: events.length === q.limit ? events.at(-1)!.id : null };
     });

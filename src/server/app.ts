@@ -11,10 +11,13 @@ import { guardAdmin, registerAdminRoutes } from './admin-routes.js';
 import { registerAttributionRoutes } from './attribution-routes.js';
 import { AttributionRunner, AttributionScheduler, attributionPreviewer, workerExecutor } from '../attribution/index.js';
 import { installBodyParser } from './body-parser.js';
+import { registerCollectRoutes } from './collect-routes.js';
+import { registerDashboardRoutes } from './dashboard-routes.js';
 import { installErrorHandler } from './errors.js';
 import { dialectOfRequest, registerIngestRoutes } from './ingest-routes.js';
 import type { Metrics } from './metrics.js';
 import { registerOpsRoutes } from './ops-routes.js';
+import { registerTrackerRoutes } from './tracker-routes.js';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -87,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       components: {
         securitySchemes: {
           serverKey: { type: 'http', scheme: 'bearer', description: 'A server key, cl_sk_… (Optimize dialect: Authorization: ApiKey cl_sk_…).' },
+          browserKey: { type: 'apiKey', in: 'query', name: 'key', description: 'A browser key, cl_pk_… (POST /collect also takes it as "key" in the body).' },
           adminToken: { type: 'http', scheme: 'bearer', description: 'The admin token.' },
         },
       },
@@ -96,6 +100,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   registerOpsRoutes(fastify, store, metrics, () => draining);
   registerIngestRoutes(fastify, pipeline);
+  registerCollectRoutes(fastify, { pipeline, auth, workspaces, store, clock, maxBodyBytes: config.maxBodyBytes });
+  await registerTrackerRoutes(fastify);
+  await registerDashboardRoutes(fastify);
   registerAdminRoutes(fastify, { store, admin, pipeline, workspaces, clock, adminTokenHash: deps.adminTokenHash });
   const executor = deps.attributionInWorker === true && store instanceof SqliteStore ? workerExecutor(store.file) : undefined;
   const runner = new AttributionRunner(store, clock, (ok) => metrics.attributionRuns.inc({ result: ok ? 'ok' : 'failed' }), executor);
