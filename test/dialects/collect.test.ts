@@ -159,7 +159,7 @@ describe('collect dialect: POST /collect', () => {
       assert.deepEqual(res.body.rejected.map((r: Body) => r.code), ['timestamp_too_old']);
       assert.equal((await t.admin('PATCH', `/admin/v1/workspaces/${ws.id}`, { settings: { maxEventAgeDays: 30 } })).status, 200);
       const replay = await t.admin('POST', `/admin/v1/workspaces/${ws.id}/rejections/replay`, {});
-      assert.equal(replay.status, 200, replay.raw);
+      assert.equal(replay.status, 200, JSON.stringify(replay.body));
       assert.deepEqual(replay.body.results.map((r: Body) => r.status), ['stored'], JSON.stringify(replay.body));
       const replayed = (await ws.events()).at(-1)!;
       assert.deepEqual([replayed.occurredAt, replayed.visitorId, replayed.idempotencyKey], [T0 - 8 * 24 * HOUR, VISITOR, `collect:${VISITOR}:old-page-1`]);
