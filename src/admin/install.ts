@@ -11,7 +11,7 @@ export const InstallQuerySchema = Type.Object({
 
 /**
  * Ready-to-run curl examples, one per dialect, for a workspace and its server key.
- * The same commands `closeloop init` prints (src/cli/examples.ts; a test keeps the two equal).
+ * The same commands `closeloop init` prints.
  */
 export function curlExamples(baseUrl: string, workspaceId: string, serverKey: string, now: number): { dialect: string; command: string }[] {
   const json = (o: unknown) => JSON.stringify(o, null, 2).replace(/'/g, `'\\''`);

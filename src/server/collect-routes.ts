@@ -4,12 +4,11 @@ import type { Authenticator } from '../auth/index.js';
 import { effectiveSettings } from '../config/index.js';
 import { ingestError, type Clock, type IngestError } from '../core/index.js';
 import { collect } from '../dialects/collect/index.js';
-import type { HttpInput } from '../dialects/index.js';
-import { originAllowed, type IngestOutcome, type IngestPipeline, type WorkspaceDirectory } from '../ingest/index.js';
+import { originAllowed, type IngestPipeline, type WorkspaceDirectory } from '../ingest/index.js';
 import type { Store } from '../store/index.js';
-import { UnreadableBody } from './body-parser.js';
 import { allowOrigin, preflight } from './cors.js';
 import { toIngestError } from './errors.js';
+import { httpInput, rateLimitHeaders } from './ingest-routes.js';
 
 export interface CollectDeps {
   pipeline: IngestPipeline;
@@ -22,26 +21,6 @@ export interface CollectDeps {
 
 const tags = ['browser'];
 const origin = (req: FastifyRequest): string | null => (typeof req.headers.origin === 'string' ? req.headers.origin : null);
-
-function httpInput(req: FastifyRequest): HttpInput {
-  const raw = req.body;
-  const unreadable = raw instanceof UnreadableBody ? raw : null;
-  return {
-    params: req.params as Record<string, string>,
-    query: req.query as Record<string, string | undefined>,
-    headers: req.headers,
-    body: unreadable === null ? raw : undefined,
-    bodyError: unreadable === null ? null : { error: unreadable.error, raw: unreadable.raw },
-    ip: req.ip,
-  };
-}
-
-function rateLimitHeaders(reply: FastifyReply, outcome: IngestOutcome): void {
-  const rl = outcome.rateLimit;
-  if (rl === null) return;
-  void reply.headers({ 'RateLimit-Limit': String(rl.limit), 'RateLimit-Remaining': String(rl.remaining), 'RateLimit-Reset': String(rl.resetSeconds) });
-  if (rl.retryAfterSeconds !== null) void reply.header('Retry-After', String(rl.retryAfterSeconds));
-}
 
 /** A refusal in /collect's shape, readable by any page (it says nothing about a workspace). */
 function refuse(reply: FastifyReply, req: FastifyRequest, e: IngestError): FastifyReply {

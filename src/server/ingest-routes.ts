@@ -6,7 +6,8 @@ import { UnreadableBody } from './body-parser.js';
 /** Lets Fastify document a body without validating it: the dialect validates each event itself. */
 const documentOnly = () => (data: unknown) => ({ value: data });
 
-function httpInput(req: FastifyRequest): HttpInput {
+/** What a dialect is handed of a request: nothing framework-specific. */
+export function httpInput(req: FastifyRequest): HttpInput {
   const raw = req.body;
   const unreadable = raw instanceof UnreadableBody ? raw : null;
   return {
@@ -19,7 +20,8 @@ function httpInput(req: FastifyRequest): HttpInput {
   };
 }
 
-function rateLimitHeaders(reply: FastifyReply, outcome: IngestOutcome): void {
+/** RateLimit-* on every answer, Retry-After on a refusal (spec/api.md §6). */
+export function rateLimitHeaders(reply: FastifyReply, outcome: IngestOutcome): void {
   const rl = outcome.rateLimit;
   if (rl === null) return;
   void reply.header('RateLimit-Limit', String(rl.limit));

@@ -64,12 +64,6 @@ const TYPE_CODE = new Map<string, number>(EVENT_TYPES.map((t, i) => [t, i]));
 const SOURCE_CODE = new Map<string, number>(DIALECTS.map((d, i) => [d, i]));
 export const typeCode = (t: EventType): number => TYPE_CODE.get(t)!;
 
-/** The column of references of one string field. */
-export function refsOf(c: EventColumns, field: StringField): Uint32Array {
-  const f = STRING_FIELDS.indexOf(field);
-  return c.refs.subarray(f * c.n, (f + 1) * c.n);
-}
-
 /** Lays out events (in id order) as columns. */
 export function toColumns(events: readonly ScannedEvent[]): EventColumns {
   const n = events.length;

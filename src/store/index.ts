@@ -8,7 +8,7 @@ export type * from './store.js';
 export type * from './types.js';
 export { openSqliteStore, SqliteStore } from './sqlite/index.js';
 export { MIGRATIONS } from './sqlite/migrations.js';
-export { eventAt, refsOf, stringAt, STRING_FIELDS, toColumns, typeCode, type EventColumns, type StringField } from './event-columns.js';
+export { eventAt, stringAt, STRING_FIELDS, toColumns, typeCode, type EventColumns, type StringField } from './event-columns.js';
 
 /** The SQLite file inside the data directory. */
 export function sqliteFile(config: Pick<Config, 'dataDir'>): string {

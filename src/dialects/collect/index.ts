@@ -1,5 +1,5 @@
 import { ERROR_CATALOG, ingestError, type IngestError } from '../../core/index.js';
-import { checker, isRecord, sortOutcome } from '../shared/index.js';
+import { checker, errorDetail, isRecord, sortOutcome } from '../shared/index.js';
 import { headerValue, type Dialect, type DialectRequest, type HttpAnswer, type HttpInput } from '../types.js';
 import { CollectBodySchema, CollectResponseSchema, EnvelopeSchema, MAX_BATCH } from './schema.js';
 import { collectToDraft } from './to-draft.js';
@@ -8,15 +8,9 @@ export { BROWSER_EVENT_TYPES, MAX_BATCH as COLLECT_MAX_BATCH } from './schema.js
 
 const checkEnvelope = checker(EnvelopeSchema);
 
-const detail = (e: IngestError) => ({
-  code: e.code, message: e.message,
-  ...(e.index !== undefined ? { index: e.index } : {}),
-  ...(e.field !== undefined ? { field: e.field } : {}),
-  ...(e.fields !== undefined ? { fields: e.fields } : {}),
-});
 
 function error(e: IngestError): HttpAnswer {
-  return { status: ERROR_CATALOG[e.code].status, body: { ok: false, error: detail(e) } };
+  return { status: ERROR_CATALOG[e.code].status, body: { ok: false, error: errorDetail(e) } };
 }
 
 const SHAPE = `The body must be {"key": "cl_pk_…", "visitorId", "sessionId", "sentAt", "events": [...]} with 1 to ${MAX_BATCH} events.`;
@@ -71,7 +65,7 @@ export const collect: Dialect = {
     read,
     respond: (outcome) => {
       const { refusal, accepted, rejected } = sortOutcome(outcome);
-      const rejections = rejected.map((r) => detail({ ...r.error, index: r.index }));
+      const rejections = rejected.map((r) => errorDetail({ ...r.error, index: r.index }));
       if (refusal !== null) {
         const answer = error(refusal);
         if (rejections.length > 0) (answer.body as Record<string, unknown>).rejected = rejections;

@@ -1,23 +1,17 @@
 import { ERROR_CATALOG, ingestError, type IngestError } from '../../core/index.js';
 import type { EventResult } from '../../ingest/index.js';
 import { credentialFrom, headerValue, type Dialect, type HttpAnswer } from '../types.js';
-import { isRecord, sortOutcome } from '../shared/index.js';
+import { errorDetail, isRecord, sortOutcome } from '../shared/index.js';
 import { MAX_BATCH, NativeBodySchema, NativeResponseSchema } from './schema.js';
 import { nativeToDraft } from './to-draft.js';
 
-const detail = (e: IngestError) => ({
-  code: e.code, message: e.message,
-  ...(e.index !== undefined ? { index: e.index } : {}),
-  ...(e.field !== undefined ? { field: e.field } : {}),
-  ...(e.fields !== undefined ? { fields: e.fields } : {}),
-});
 
 function error(e: IngestError): HttpAnswer {
-  return { status: ERROR_CATALOG[e.code].status, body: { ok: false, error: detail(e) } };
+  return { status: ERROR_CATALOG[e.code].status, body: { ok: false, error: errorDetail(e) } };
 }
 
 const resultOf = (r: EventResult) => (r.status === 'rejected'
-  ? { index: r.index, status: r.status, error: detail(r.error) }
+  ? { index: r.index, status: r.status, error: errorDetail(r.error) }
   : { index: r.index, status: r.status, id: r.event.id });
 
 /** closeloop's own API (spec/api.md §2). */

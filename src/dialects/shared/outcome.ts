@@ -30,3 +30,11 @@ export function answerSingle(outcome: IngestOutcome, error: (e: IngestError) => 
   if (refusal !== null) return error(refusal);
   return { status: 200, body: { ...ok(accepted[0]!), ...(outcome.dryRun !== null ? { dryRun: outcome.dryRun } : {}) } };
 }
+
+/** An error as closeloop's own shapes (native, collect) answer it: code, message, and where. */
+export const errorDetail = (e: IngestError) => ({
+  code: e.code, message: e.message,
+  ...(e.index !== undefined ? { index: e.index } : {}),
+  ...(e.field !== undefined ? { field: e.field } : {}),
+  ...(e.fields !== undefined ? { fields: e.fields } : {}),
+});
