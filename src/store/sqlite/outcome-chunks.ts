@@ -42,7 +42,14 @@ export class OutcomeChunks {
     if (wanted.size === 0) return out;
     const sorted = [...wanted].sort((a, b) => a - b);
     for (const c of this.#list(workspaceId)) {
-      if (!sorted.some((id) => id >= c.first_event && id <= c.last_event)) continue;
+      // The first wanted id at or after the chunk's start, by bisection: is it inside the chunk?
+      let lo = 0;
+      let hi = sorted.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (sorted[mid]! < c.first_event) lo = mid + 1; else hi = mid;
+      }
+      if (lo === sorted.length || sorted[lo]! > c.last_event) continue;
       for (const o of this.#data(c.id)) if (wanted.has(o.eventId)) out.set(o.eventId, o);
     }
     return out;
