@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ServiceError, type CanonicalEvent, type StoredEvent } from '../../src/core/index.js';
-import { eventAt, type ApiKeyRecord, type AppendOutcome, type NewRejection, type Optimization, type ScannedEvent, type Store, type Workspace } from '../../src/store/index.js';
+import { eventAt, type ApiKeyRecord, type AppendOutcome, type NewRejection, type Optimization, type OutcomeWrite, type ScannedEvent, type Store, type Workspace } from '../../src/store/index.js';
 
 export interface OpenedStore {
   store: Store;
@@ -520,6 +520,46 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         assert.deepEqual(await readAll('acme', T0), before);
         assert.equal(await store.attribution.compactColumns('acme'), 0, 'a second compaction finds nothing to merge');
         assert.equal((await readAll('globex', T0)).length, 10, 'the other workspace is untouched');
+      });
+    });
+
+    describe('attribution outcomes', () => {
+      const run = (workspaceId: string) => ({
+        workspaceId, mode: 'full' as const, until: T0, startedAt: T0, finishedAt: T0, conversionsProcessed: 0, attributed: 0,
+        notAttributed: 0, changed: 0, newlyAttributed: 0, unattributed: 0,
+      });
+      const write = (eventId: number, variation: string): OutcomeWrite => ({
+        eventId, outcome: 'attributed', reason: null, goalId: 1, fingerprint: eventId * 7 + variation.length,
+        attributions: JSON.stringify([{ optimization: 'hero', variation, viewedAt: T0, visitorId: `v${eventId}` }]),
+        detail: JSON.stringify({ visitors: [`v${eventId}`], deciding: null }),
+      });
+
+      it('keeps every outcome of a large run, then applies a later run\'s changes and withdrawals only', async () => {
+        const ids = Array.from({ length: 10_000 }, (_, i) => 3 * i + 1);
+        const first = await store.attribution.commitRun(run('acme'), ids.map((id) => write(id, 'bold')), [], []);
+        await store.attribution.commitRun(run('globex'), [write(1, 'other')], [], []);
+        const all = await store.attribution.outcomes('acme');
+        assert.equal(all.size, 10_000);
+        assert.deepEqual(all.get(29_998), {
+          eventId: 29_998, outcome: 'attributed', reason: null, goalId: 1, runId: first.id,
+          attributions: [{ optimization: 'hero', variation: 'bold', viewedAt: T0, visitorId: 'v29998' }], detail: { visitors: ['v29998'], deciding: null },
+        });
+        // Changed outcomes anywhere (and new ones before, between and after the known ids), and withdrawals.
+        const second = await store.attribution.commitRun(run('acme'), [write(1, 'control'), write(15_001, 'control'), write(0, 'new'), write(15_002, 'new'), write(40_000, 'new')], [4, 29_998], []);
+        const after = await store.attribution.outcomes('acme');
+        assert.equal(after.size, 10_000 + 3 - 2);
+        assert.deepEqual([1, 15_001, 0, 15_002, 40_000].map((id) => [after.get(id)!.attributions[0]!.variation, after.get(id)!.runId]),
+          [['control', second.id], ['control', second.id], ['new', second.id], ['new', second.id], ['new', second.id]]);
+        assert.equal(after.get(7)!.runId, first.id, 'an unchanged outcome keeps the run that wrote it');
+        assert.equal(after.has(4) || after.has(29_998), false);
+        assert.equal(await store.attribution.outcome('acme', 29_998), null);
+        assert.equal((await store.attribution.outcome('acme', 15_002))!.attributions[0]!.variation, 'new');
+        assert.deepEqual([...(await store.attribution.outcomesOf('acme', [7, 4, 40_000])).keys()].sort((a, b) => a - b), [7, 40_000]);
+        const prints = await store.attribution.fingerprints('acme');
+        assert.equal(prints.size, after.size);
+        assert.equal(prints.get(15_001), 15_001 * 7 + 'control'.length);
+        assert.equal(prints.get(10), 10 * 7 + 'bold'.length);
+        assert.equal((await store.attribution.outcome('globex', 1))!.attributions[0]!.variation, 'other', 'the other workspace is untouched');
       });
     });
 
