@@ -11,6 +11,7 @@
  *
  *   npm run bench:attribution                 # 1M views, ~100k visitors, 100k conversions
  *   npm run bench:attribution -- --full       # 10M views, ~1M visitors, 1M conversions (issue 3's target)
+ *   … -- --full --reuse /tmp/attr-full        # keep the generated store there, or start from it if it is there
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -204,7 +205,16 @@ async function main(): Promise<void> {
   if (process.argv[2] === 'child') return child(process.argv[3]!);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'closeloop-bench-attr-test-'));
   console.log(`closeloop attribution benchmark — ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, node ${process.version}${full ? '' : ' (1/10 scale; --full for 10M views)'}`);
-  const rows = await generate(dataDir);
+  const reuse = process.argv.includes('--reuse') ? process.argv[process.argv.indexOf('--reuse') + 1]! : null;
+  let rows: number;
+  if (reuse !== null && fs.existsSync(path.join(reuse, 'closeloop.db'))) {
+    fs.cpSync(reuse, dataDir, { recursive: true });
+    rows = (new Database(path.join(dataDir, 'closeloop.db'), { readonly: true }).prepare('SELECT count(*) FROM events').pluck().get() as number);
+    console.log(`reused the ${rows.toLocaleString('en-US')} events generated in ${reuse}`);
+  } else {
+    rows = await generate(dataDir);
+    if (reuse !== null) fs.cpSync(dataDir, reuse, { recursive: true });
+  }
   const first = await runInChild(dataDir);
   const added = await addDay(dataDir);
   const again = await runInChild(dataDir);

@@ -1,6 +1,7 @@
 import { typeCode, type EventColumns, type ScannedEvent } from '../store/index.js';
 import { f64, gather, groupBy, i32 } from './columns.js';
-import { Interner } from './interner.js';
+import type { Fingerprint } from './fingerprint.js';
+import { Interner } from '../core/interner.js';
 import { lastAtOrBefore, sessionize, type SessionRules, type Sessions } from './sessions.js';
 
 /** The fields of a stored event that the activity index reads. */
@@ -239,21 +240,34 @@ export class ActivityIndex {
   }
 
   visitorsOfSessionId(s: number): number[] {
-    if (s < 0 || s >= this.#sessionVisitor.length) return [];
+    const out = new VisitorSet();
+    this.addVisitorsOfSession(s, out);
+    return out.toArray();
+  }
+
+  /** Adds the visitors that sent session id s to `out`. */
+  addVisitorsOfSession(s: number, out: VisitorSet): void {
+    if (s < 0 || s >= this.#sessionVisitor.length) return;
     const first = this.#sessionVisitor.get(s) - 1;
-    if (first < 0) return [];
+    if (first < 0) return;
+    out.add(first);
     const others = this.#sessionOthers.get(s);
-    return others === undefined ? [first] : [first, ...others];
+    if (others !== undefined) for (const v of others) out.add(v);
   }
 
   visitorsOfUserId(domain: number, user: number, receivedBy: number): number[] {
+    const out = new VisitorSet();
+    this.addVisitorsOfUser(domain, user, receivedBy, out);
+    return out.toArray();
+  }
+
+  /** Adds the visitors that sent setUserId(domain, user) in an identify received no later than `receivedBy` to `out`. */
+  addVisitorsOfUser(domain: number, user: number, receivedBy: number, out: VisitorSet): void {
     const b = this.#ready();
-    const out: number[] = [];
-    if (user < 0 || user >= b.identStart.length - 1) return out;
+    if (user < 0 || user >= b.identStart.length - 1) return;
     for (let j = b.identStart[user]!; j < b.identStart[user + 1]!; j++) {
-      if (b.identDomain[j] === domain && b.identReceived[j]! <= receivedBy) out.push(b.identVisitor[j]!);
+      if (b.identDomain[j] === domain && b.identReceived[j]! <= receivedBy) out.add(b.identVisitor[j]!);
     }
-    return out;
   }
 
   /** The index of visitor v's latest view of optimization o at or before t (ties: the later event), or -1; read it with viewAt(). */
@@ -261,7 +275,16 @@ export class ActivityIndex {
     const b = this.#ready();
     if (v < 0 || o < 0 || v >= b.viewStart.length - 1) return -1;
     const a = b.viewStart[v]!;
-    for (let i = a + lastAtOrBefore(b.viewT.subarray(a, b.viewStart[v + 1]), t); i >= a; i--) if (b.viewOpt[i] === o) return i;
+    const times = b.viewT;
+    // The last view at or before t, by bisection over [a, end).
+    let lo = a;
+    let hi = b.viewStart[v + 1]! - 1;
+    let found = a - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (times[mid]! <= t) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    for (let i = found; i >= a; i--) if (b.viewOpt[i] === o) return i;
     return -1;
   }
 
@@ -271,6 +294,11 @@ export class ActivityIndex {
 
   viewEventId(i: number): number {
     return this.#ready().viewId[i]!;
+  }
+
+  /** The number of view i's variation key. */
+  viewVariationId(i: number): number {
+    return this.#ready().viewVar[i]!;
   }
 
   viewVariation(i: number): string {
@@ -285,12 +313,22 @@ export class ActivityIndex {
 
   /** The session of visitor v holding activity time t (as sessions() would cut it, without building them all). */
   sessionAtId(v: number, t: number): SessionSpan | null {
-    const times = this.#timesOf(v);
-    if (times.length === 0) return null;
+    const out: SessionSpan = { start: 0, end: 0, capped: false };
+    return this.sessionAtInto(v, t, out) ? out : null;
+  }
+
+  /** sessionAtId into `out` (the hot loop's form: no object per call); false when v has no activity. */
+  sessionAtInto(v: number, t: number, out: SessionSpan): boolean {
+    const b = this.#ready();
+    if (v < 0 || v >= b.actStart.length - 1) return false;
+    const from = b.actStart[v]!;
+    const to = b.actStart[v + 1]!;
+    if (from === to) return false;
+    const times = b.actT;
     const { timeoutMs, maxMs } = this.rules;
-    let start = times[0]!;
+    let start = times[from]!;
     let last = start;
-    for (let i = 1; i < times.length; i++) {
+    for (let i = from + 1; i < to; i++) {
       const x = times[i]!;
       if (x - last > timeoutMs || x - start > maxMs) {
         if (x > t) break;
@@ -300,7 +338,15 @@ export class ActivityIndex {
     }
     const idle = last + timeoutMs;
     const cap = start + maxMs;
-    return { start, end: Math.min(idle, cap), capped: cap < idle };
+    out.start = start;
+    out.end = Math.min(idle, cap);
+    out.capped = cap < idle;
+    return true;
+  }
+
+  /** Feeds the name of string k to a fingerprint (its UTF-8 bytes, as Fingerprint.str would), without decoding it. */
+  fingerprintName(f: Fingerprint, k: number): void {
+    this.#strings.fingerprint(f, k);
   }
 
   // ---- by string: explanations, journeys, previews --------------------------------------------
@@ -354,3 +400,27 @@ export class ActivityIndex {
 }
 
 export { lastAtOrBefore };
+
+/** A few distinct visitor numbers, in the order added (a conversion names one or two): reused across conversions. */
+export class VisitorSet {
+  items = new Int32Array(8);
+  size = 0;
+
+  clear(): void {
+    this.size = 0;
+  }
+
+  add(v: number): void {
+    for (let i = 0; i < this.size; i++) if (this.items[i] === v) return;
+    if (this.size === this.items.length) {
+      const next = new Int32Array(this.size * 2);
+      next.set(this.items);
+      this.items = next;
+    }
+    this.items[this.size++] = v;
+  }
+
+  toArray(): number[] {
+    return Array.from(this.items.subarray(0, this.size));
+  }
+}

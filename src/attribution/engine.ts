@@ -1,5 +1,6 @@
 import type { Goal } from '../store/index.js';
-import type { ActivityIndex } from './activity.js';
+import { VisitorSet, type ActivityIndex, type SessionSpan } from './activity.js';
+import type { Fingerprint } from './fingerprint.js';
 import { goalAt } from './goals.js';
 import type { ReasonCode } from './reasons.js';
 
@@ -68,25 +69,20 @@ export function toRef(c: ConversionInput, activity: ActivityIndex): ConversionRe
   };
 }
 
-/** Rule 2, by number: the visitors a conversion names, ordered by their ids (so every run visits them in the same order). */
-function resolveVisitorIds(c: ConversionRef, activity: ActivityIndex): number[] {
-  const found: number[] = [];
-  if (activity.isVisitor(c.visitor)) found.push(c.visitor);
-  if (c.session >= 0) for (const v of activity.visitorsOfSessionId(c.session)) if (!found.includes(v)) found.push(v);
-  if (c.domain >= 0 && c.user >= 0) for (const v of activity.visitorsOfUserId(c.domain, c.user, c.receivedAt)) if (!found.includes(v)) found.push(v);
-  if (found.length > 1) found.sort((a, b) => activity.compareIds(a, b));
-  return found;
+/** Rule 2, by number: the visitors a conversion names into `out`, ordered by their ids (so every run visits them in the same order). */
+function resolveVisitorIds(c: ConversionRef, activity: ActivityIndex, out: VisitorSet): void {
+  out.clear();
+  if (activity.isVisitor(c.visitor)) out.add(c.visitor);
+  if (c.session >= 0) activity.addVisitorsOfSession(c.session, out);
+  if (c.domain >= 0 && c.user >= 0) activity.addVisitorsOfUser(c.domain, c.user, c.receivedAt, out);
+  if (out.size > 1) out.items.subarray(0, out.size).sort((a, b) => activity.compareIds(a, b));
 }
 
 /** Rule 2: the visitors a conversion names, sorted (so every run visits them in the same order). */
 export function resolveVisitors(c: ConversionInput, activity: ActivityIndex): string[] {
-  return resolveVisitorIds(toRef(c, activity), activity).map((v) => activity.nameOf(v));
-}
-
-/** Later view wins; equal times: the later event; then the greater visitor id, so the choice never depends on order. */
-function later(a: { viewedAt: number; id: number; visitorId: string }, b: { viewedAt: number; id: number; visitorId: string } | null): boolean {
-  if (b === null) return true;
-  return a.viewedAt !== b.viewedAt ? a.viewedAt > b.viewedAt : a.id !== b.id ? a.id > b.id : a.visitorId > b.visitorId;
+  const out = new VisitorSet();
+  resolveVisitorIds(toRef(c, activity), activity, out);
+  return out.toArray().map((v) => activity.nameOf(v));
 }
 
 /** Per context, per goal: the optimizations that have it, with their keys numbered. */
@@ -111,43 +107,180 @@ export function attributeConversion(c: ConversionInput, ctx: EngineContext): Out
   return attributeRef(toRef(c, ctx.activity), ctx);
 }
 
-/** attributeConversion for a conversion whose ids are already numbered (a run's hot loop). */
+/** attributeConversion for a conversion whose ids are already numbered. */
 export function attributeRef(c: ConversionRef, ctx: EngineContext): Outcome {
-  const tc = c.occurredAt;
-  const match = goalAt(ctx.goalsByName, c.name, tc);
-  if ('reason' in match) return { outcome: 'not_attributed', reason: match.reason, goalId: null, visitors: [], deciding: null };
-  const goalId = match.goal.id;
-  const a = ctx.activity;
+  return judge(c, ctx, new Judgement()).outcome(ctx.activity);
+}
 
-  const ids = resolveVisitorIds(c, a);
-  const visitors = ids.map((v) => a.nameOf(v));
-  if (ids.length === 0) return { outcome: 'not_attributed', reason: 'unknown_user', goalId, visitors, deciding: null };
+/** A view seen by judge(), in numbers. */
+class SeenView {
+  found = false;
+  optimization = '';
+  variation = -1;
+  viewedAt = 0;
+  viewId = 0;
+  visitor = -1;
+  sessionStart = 0;
+  sessionEnd = 0;
+  capped = false;
 
-  const candidates = candidatesOf(ctx, goalId);
-  if (candidates.length === 0) return { outcome: 'not_attributed', reason: 'goal_not_in_any_optimization', goalId, visitors, deciding: null };
+  /** Later view wins; equal times: the later event; then the greater visitor id, so the choice never depends on order. */
+  isBeatenBy(t: number, id: number, visitor: number, a: ActivityIndex): boolean {
+    if (!this.found) return true;
+    return t !== this.viewedAt ? t > this.viewedAt : id !== this.viewId ? id > this.viewId : a.compareIds(visitor, this.visitor) > 0;
+  }
 
-  const attributions: Attribution[] = [];
-  type Seen = DecidingView & { id: number; capped: boolean };
-  let mostRecent: Seen | null = null;
-  for (const o of candidates) {
-    let best: (Attribution & { id: number }) | null = null;
-    for (let k = 0; k < ids.length; k++) {
-      const v = ids[k]!;
+  copy(x: SeenView): void {
+    this.found = x.found;
+    this.optimization = x.optimization;
+    this.variation = x.variation;
+    this.viewedAt = x.viewedAt;
+    this.viewId = x.viewId;
+    this.visitor = x.visitor;
+    this.sessionStart = x.sessionStart;
+    this.sessionEnd = x.sessionEnd;
+    this.capped = x.capped;
+  }
+
+  take(optimization: string, variation: number, t: number, id: number, visitor: number, s: SessionSpan): void {
+    this.found = true;
+    this.optimization = optimization;
+    this.variation = variation;
+    this.viewedAt = t;
+    this.viewId = id;
+    this.visitor = visitor;
+    this.sessionStart = s.start;
+    this.sessionEnd = s.end;
+    this.capped = s.capped;
+  }
+}
+
+/**
+ * A conversion's outcome in numbers (strings as the activity index numbers them), filled by
+ * judge() and reused from one conversion to the next: a run fingerprints it to see whether the
+ * stored outcome changed, and makes the Outcome object only for those that did.
+ */
+export class Judgement {
+  /** null: attributed. */
+  reason: ReasonCode | null = null;
+  goalId: number | null = null;
+  readonly visitors = new VisitorSet();
+  /** The attributions, one per optimization (in the candidates' order). */
+  attributions: SeenView[] = [];
+  attributionCount = 0;
+  /** For the session reasons: the most recent view, which decided it. */
+  readonly deciding = new SeenView();
+  readonly #best = new SeenView();
+  readonly #session: SessionSpan = { start: 0, end: 0, capped: false };
+
+  reset(): void {
+    this.reason = null;
+    this.goalId = null;
+    this.visitors.clear();
+    this.attributionCount = 0;
+    this.deciding.found = false;
+  }
+
+  /** The rules' loop for one optimization: the best view in session, and the most recent at all. */
+  consider(o: { key: string; id: number }, tc: number, a: ActivityIndex): void {
+    const best = this.#best;
+    best.found = false;
+    const ids = this.visitors;
+    for (let k = 0; k < ids.size; k++) {
+      const v = ids.items[k]!;
       const i = a.latestViewIndex(v, o.id, tc);
       if (i < 0) continue;
       const t = a.viewTime(i);
-      const s = a.sessionAtId(v, t)!;
-      const seen: Seen = {
-        optimization: o.key, variation: a.viewVariation(i), viewedAt: t, visitorId: visitors[k]!, id: a.viewEventId(i),
-        sessionStart: s.start, sessionEnd: s.end, capped: s.capped,
-      };
-      if (later(seen, mostRecent)) mostRecent = seen;
-      if (tc < seen.sessionEnd && later(seen, best)) best = { optimization: o.key, variation: seen.variation, viewedAt: t, visitorId: seen.visitorId, id: seen.id };
+      const id = a.viewEventId(i);
+      a.sessionAtInto(v, t, this.#session);
+      const variation = a.viewVariationId(i);
+      if (this.deciding.isBeatenBy(t, id, v, a)) this.deciding.take(o.key, variation, t, id, v, this.#session);
+      if (tc < this.#session.end && best.isBeatenBy(t, id, v, a)) best.take(o.key, variation, t, id, v, this.#session);
     }
-    if (best !== null) attributions.push({ optimization: best.optimization, variation: best.variation, viewedAt: best.viewedAt, visitorId: best.visitorId });
+    if (!best.found) return;
+    if (this.attributionCount === this.attributions.length) this.attributions.push(new SeenView());
+    this.attributions[this.attributionCount++]!.copy(best);
   }
-  if (attributions.length > 0) return { outcome: 'attributed', goalId, attributions, visitors };
-  if (mostRecent === null) return { outcome: 'not_attributed', reason: 'no_view_before_conversion', goalId, visitors, deciding: null };
-  const { id: _id, capped, ...deciding } = mostRecent;
-  return { outcome: 'not_attributed', reason: capped ? 'session_max_duration' : 'session_expired', goalId, visitors, deciding };
+
+  /** The fingerprint of the Outcome this stands for, equal to outcomeFingerprint(this.outcome(a)), without making it. */
+  fingerprint(a: ActivityIndex, f: Fingerprint): number {
+    f.reset().str(this.reason === null ? 'attributed' : 'not_attributed').num(this.goalId);
+    if (this.reason === null) {
+      f.num(this.attributionCount);
+      for (let k = 0; k < this.attributionCount; k++) {
+        const x = this.attributions[k]!;
+        f.str(x.optimization);
+        a.fingerprintName(f, x.variation);
+        f.num(x.viewedAt);
+        a.fingerprintName(f, x.visitor);
+      }
+    } else {
+      f.str(this.reason);
+      const d = this.deciding;
+      if (!this.#hasDeciding()) f.str(null);
+      else {
+        f.str(d.optimization);
+        a.fingerprintName(f, d.variation);
+        f.num(d.viewedAt);
+        a.fingerprintName(f, d.visitor);
+        f.num(d.sessionStart).num(d.sessionEnd);
+      }
+    }
+    f.num(this.visitors.size);
+    for (let k = 0; k < this.visitors.size; k++) a.fingerprintName(f, this.visitors.items[k]!);
+    return f.value();
+  }
+
+  #hasDeciding(): boolean {
+    return this.deciding.found && (this.reason === 'session_expired' || this.reason === 'session_max_duration');
+  }
+
+  /** The Outcome this stands for. */
+  outcome(a: ActivityIndex): Outcome {
+    const visitors = this.visitors.toArray().map((v) => a.nameOf(v));
+    if (this.reason === null) {
+      const attributions: Attribution[] = [];
+      for (let k = 0; k < this.attributionCount; k++) {
+        const x = this.attributions[k]!;
+        attributions.push({ optimization: x.optimization, variation: a.nameOf(x.variation), viewedAt: x.viewedAt, visitorId: a.nameOf(x.visitor) });
+      }
+      return { outcome: 'attributed', goalId: this.goalId!, attributions, visitors };
+    }
+    const d = this.deciding;
+    const deciding: DecidingView | null = this.#hasDeciding()
+      ? { optimization: d.optimization, variation: a.nameOf(d.variation), viewedAt: d.viewedAt, visitorId: a.nameOf(d.visitor), sessionStart: d.sessionStart, sessionEnd: d.sessionEnd }
+      : null;
+    return { outcome: 'not_attributed', reason: this.reason, goalId: this.goalId, visitors, deciding };
+  }
+}
+
+/**
+ * Applies the rules of spec/attribution.md to one conversion, in order, into `j`: the first rule
+ * that failed, or the variations it is attributed to. Pure: the same inputs, the same judgement.
+ */
+export function judge(c: ConversionRef, ctx: EngineContext, j: Judgement): Judgement {
+  j.reset();
+  const tc = c.occurredAt;
+  const match = goalAt(ctx.goalsByName, c.name, tc);
+  if ('reason' in match) {
+    j.reason = match.reason;
+    return j;
+  }
+  j.goalId = match.goal.id;
+  const a = ctx.activity;
+  resolveVisitorIds(c, a, j.visitors);
+  if (j.visitors.size === 0) {
+    j.reason = 'unknown_user';
+    return j;
+  }
+  const candidates = candidatesOf(ctx, j.goalId);
+  if (candidates.length === 0) {
+    j.reason = 'goal_not_in_any_optimization';
+    return j;
+  }
+  for (const o of candidates) j.consider(o, tc, a);
+  if (j.attributionCount > 0) return j;
+  const d = j.deciding;
+  j.reason = !d.found ? 'no_view_before_conversion' : d.capped ? 'session_max_duration' : 'session_expired';
+  return j;
 }

@@ -24,13 +24,26 @@ export class Fingerprint {
     this.#h2 = Math.imul(this.#h2 ^ x, 1597334677);
   }
 
-  /** A string, or null (told apart from "" and from "null"). */
+  /** A string, or null (told apart from "" and from "null"): its UTF-8 bytes, as bytes() takes them. */
   str(s: string | null): this {
     if (s === null) {
       this.#mix(0x1_0000);
       return this;
     }
+    let ascii = true;
+    for (let i = 0; i < s.length && ascii; i++) ascii = s.charCodeAt(i) < 0x80;
+    if (!ascii) {
+      const b = Buffer.from(s, 'utf8');
+      return this.bytes(b, 0, b.length);
+    }
     for (let i = 0; i < s.length; i++) this.#mix(s.charCodeAt(i));
+    this.#mix(0x1_0001);
+    return this;
+  }
+
+  /** A string given as its UTF-8 bytes[from, to): the same as str() of the decoded string. */
+  bytes(b: Uint8Array, from: number, to: number): this {
+    for (let i = from; i < to; i++) this.#mix(b[i]!);
     this.#mix(0x1_0001);
     return this;
   }

@@ -1,5 +1,6 @@
 export { ActivityIndex, ACTIVITY_TYPES, type ActivityEvent, type View } from './activity.js';
-export { attributeConversion, resolveVisitors, type Attribution, type ConversionInput, type EngineContext, type Outcome } from './engine.js';
+export { attributeConversion, judge, Judgement, resolveVisitors, toRef, type Attribution, type ConversionInput, type EngineContext, type Outcome } from './engine.js';
+export { Fingerprint, outcomeFingerprint } from './fingerprint.js';
 export { explain } from './explain.js';
 export { goalAt, indexGoalsByName } from './goals.js';
 export { REASONS, REASON_CODES, type ReasonCode } from './reasons.js';

@@ -2,10 +2,10 @@ import { effectiveSettings } from '../config/index.js';
 import { randomUUID } from 'node:crypto';
 import { ServiceError, type Clock, type EventType } from '../core/index.js';
 import { eventAt, type AttributionRun, type ChangeWrite, type OutcomeWrite, type ScannedEvent, type Store, type StoredOutcome } from '../store/index.js';
-import { outcomeFingerprint } from './fingerprint.js';
+import { Fingerprint, outcomeFingerprint } from './fingerprint.js';
 import { ActivityIndex } from './activity.js';
 import { Conversions } from './conversions.js';
-import { attributeRef, type EngineContext, type Outcome } from './engine.js';
+import { judge, Judgement, type EngineContext, type Outcome } from './engine.js';
 import { goalAt, indexGoalsByName } from './goals.js';
 import type { SessionRules } from './sessions.js';
 
@@ -142,28 +142,36 @@ async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, o
   const t0 = performance.now();
   const until = options.until ?? startedAt;
   const loaded = await loadWorkspace(store, workspaceId, until);
-  // Stored outcomes by fingerprint: an unchanged outcome costs a number compared, not a row parsed.
+  // Stored outcomes by fingerprint: an unchanged outcome costs a number compared, not a row parsed
+  // (nor an Outcome made). Both lists are in event id order, so one pass walks them side by side.
   const before = await store.attribution.fingerprints(workspaceId);
   const writes: OutcomeWrite[] = [];
   const rewritten: number[] = [];
+  const withdrawn: number[] = [];
   let attributed = 0;
   const total = loaded.conversions.length;
+  const judgement = new Judgement();
+  const print = new Fingerprint();
+  const activity = loaded.ctx.activity;
+  let k = 0;
   options.onProgress?.(0, total);
   for (let i = 0; i < total; i++) {
     if (i > 0 && i % 10_000 === 0) options.onProgress?.(i, total);
     const c = loaded.conversions.refAt(i);
-    const o = attributeRef(c, loaded.ctx);
-    if (o.outcome === 'attributed') attributed++;
-    const fp = outcomeFingerprint(o);
-    const old = before.get(c.id);
-    before.delete(c.id);
+    if (i > 0 && c.id <= loaded.conversions.idAt(i - 1)) throw new Error(`Conversions must be judged in event id order (${c.id} after ${loaded.conversions.idAt(i - 1)}).`);
+    judge(c, loaded.ctx, judgement);
+    if (judgement.reason === null) attributed++;
+    const fp = judgement.fingerprint(activity, print);
+    while (k < before.ids.length && before.ids[k]! < c.id) withdrawn.push(before.ids[k++]!);
+    const known = k < before.ids.length && before.ids[k] === c.id;
+    const old = known ? before.prints[k++]! : undefined;
     if (old === fp) continue;
-    writes.push(toWrite(c.id, o, fp));
-    if (old !== undefined) rewritten.push(c.id);
+    writes.push(toWrite(c.id, judgement.outcome(activity), fp));
+    if (known) rewritten.push(c.id);
   }
-  // What is left had an outcome but is no longer a conversion (a custom event whose name stopped
-  // naming a goal at its time): withdrawn, so a rerun agrees with a recompute from scratch.
-  const withdrawn = [...before.keys()];
+  while (k < before.ids.length) withdrawn.push(before.ids[k++]!);
+  // Withdrawn: had an outcome but is no longer a conversion (a custom event whose name stopped
+  // naming a goal at its time), so a rerun agrees with a recompute from scratch.
   const olds = await store.attribution.outcomesOf(workspaceId, [...rewritten, ...withdrawn]);
   const changes: ChangeWrite[] = [];
   let newlyAttributed = 0;

@@ -1,4 +1,5 @@
 import { DIALECTS, EVENT_TYPES, type DialectName, type EventType } from '../core/index.js';
+import { Interner } from '../core/interner.js';
 import type { ScannedEvent } from './types.js';
 
 /** The string fields of a scanned event, in the order their references are laid out. */
@@ -106,23 +107,27 @@ export function eventAt(c: EventColumns, i: number): ScannedEvent {
   };
 }
 
-/** The events of several chunks, in order, as one chunk (compaction): columns copied, strings renumbered once per chunk. */
+/**
+ * The events of several chunks, in order, as one chunk (compaction): columns copied, strings
+ * renumbered once per chunk by their bytes (no JS string is made for them).
+ */
 export function concatColumns(chunks: readonly EventColumns[]): EventColumns {
   const n = chunks.reduce((sum, c) => sum + c.n, 0);
   const out = emptyColumns(n);
-  const table = new StringTable();
+  const strings = new Interner();
+  strings.reserve(chunks.reduce((sum, c) => sum + c.offsets.length - 1, 0));
   let at = 0;
   for (const c of chunks) {
     for (const k of ['id', 'occurredAt', 'receivedAt', 'value', 'type', 'source'] as const) out[k].set(c[k], at);
-    const strings = c.offsets.length - 1;
-    const renumber = new Uint32Array(strings);
-    for (let r = 1; r < strings; r++) renumber[r] = table.ref(stringAt(c, r));
+    const count = c.offsets.length - 1;
+    const renumber = new Uint32Array(count);
+    for (let r = 1; r < count; r++) renumber[r] = strings.internBytes(c.bytes, c.offsets[r]!, c.offsets[r + 1]!) + 1;
     for (let f = 0; f < F; f++) {
       for (let i = 0; i < c.n; i++) out.refs[f * n + at + i] = renumber[c.refs[f * c.n + i]!]!;
     }
     at += c.n;
   }
-  return { ...out, ...table.layout() };
+  return { ...out, ...strings.layout() };
 }
 
 /** The events of a chunk for which keep(i) holds. */

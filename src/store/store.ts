@@ -2,7 +2,7 @@ import type { CanonicalEvent, StoredEvent } from '../core/index.js';
 import type { WorkspaceSettingsInput } from '../config/index.js';
 import type { EventColumns } from './event-columns.js';
 import type {
-  ApiKeyRecord, AppendOutcome, AttributionRun, ChangeWrite, OutcomeChange, OutcomeWrite, StoredOutcome, EventQuery, Goal, NewRejection, Optimization,
+  ApiKeyRecord, AppendOutcome, AttributionRun, ChangeWrite, Fingerprints, OutcomeChange, OutcomeWrite, StoredOutcome, EventQuery, Goal, NewRejection, Optimization,
   OptimizationStatus, Rejection, Workspace,
 } from './types.js';
 
@@ -83,7 +83,7 @@ export interface AttributionStore {
   /** The stored outcomes of these conversions (those that have one). */
   outcomesOf(workspaceId: string, eventIds: readonly number[]): Promise<Map<number, StoredOutcome>>;
   /** Per conversion with a stored outcome, the fingerprint it was written with: how a run finds what changed. */
-  fingerprints(workspaceId: string): Promise<Map<number, number>>;
+  fingerprints(workspaceId: string): Promise<Fingerprints>;
   outcome(workspaceId: string, eventId: number): Promise<StoredOutcome | null>;
   /**
    * Records a run: its summary, the outcomes it changed, those it withdrew (events that are no

@@ -133,6 +133,12 @@ export interface AttributionRun {
   unattributed: number;
 }
 
+/** The fingerprints of a workspace's stored outcomes, sorted by event id: ids[k]'s outcome was written with prints[k]. */
+export interface Fingerprints {
+  ids: Float64Array;
+  prints: Float64Array;
+}
+
 /** An outcome as a run writes it: its JSON serialised once, and the fingerprint of all of it (see fingerprints()). */
 export interface OutcomeWrite {
   eventId: number;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  ACTIVITY_TYPES, ActivityIndex, attributeConversion, indexGoalsByName,
+  ACTIVITY_TYPES, ActivityIndex, attributeConversion, Fingerprint, indexGoalsByName, judge, Judgement, outcomeFingerprint, toRef,
   type ActivityEvent, type ConversionInput, type EngineContext, type Outcome, type SessionRules,
 } from '../../src/attribution/index.js';
 import type { CanonicalEvent } from '../../src/core/index.js';
@@ -66,7 +66,7 @@ const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: null, freq: 2 });
 
 const actArb: fc.Arbitrary<Act> = fc.record({
   type: fc.constantFrom('pageview', 'pageview', 'view', 'view', 'view', 'identify', 'custom'),
-  visitor: fc.constantFrom('v1', 'v2', 'v3'),
+  visitor: fc.constantFrom('v1', 'v2', 'v3é'),
   session: maybe(fc.constantFrom('s1', 's2')),
   step, delay,
   optimization: fc.constantFrom('hero', 'pricing'),
@@ -78,7 +78,7 @@ const actArb: fc.Arbitrary<Act> = fc.record({
 const convArb: fc.Arbitrary<Conv> = fc.record({
   name: fc.constantFrom(CURRENT, CURRENT, CURRENT, 'signup', 'registration', 'newsletter', 'purchase'),
   step, delay,
-  visitor: maybe(fc.constantFrom('v1', 'v1', 'v2', 'v2', 'v3', 'v3', 'v9')),
+  visitor: maybe(fc.constantFrom('v1', 'v1', 'v2', 'v2', 'v3é', 'v3é', 'v9')),
   session: maybe(fc.constantFrom('s1', 's1', 's2', 's2', 's9')),
   user: maybe(fc.constantFrom('u1', 'u1', 'u2', 'u2', 'u9')),
   value: fc.integer({ min: 0, max: 100 }),
@@ -231,6 +231,21 @@ describe('attributeConversion over random histories', () => {
         assert.deepEqual(attributeConversion(c, shuffled), attributeConversion(c, inOrder));
       }
     }), { numRuns: 3000 });
+  });
+
+  it('fingerprints the judgement a run makes in numbers as it fingerprints the outcome it stands for', () => {
+    // A run compares stored fingerprints with judge()'s, and makes the Outcome only when they differ.
+    const j = new Judgement();
+    const f = new Fingerprint();
+    fc.assert(fc.property(historyArb, (h) => {
+      const events = withIds(eventsOf(h, 'ws'));
+      const ctx = contextOf(h, events);
+      for (const c of conversionsOf(events)) {
+        const o = judge(toRef(c, ctx.activity), ctx, j).outcome(ctx.activity);
+        assert.deepEqual(o, attributeConversion(c, ctx));
+        assert.equal(j.fingerprint(ctx.activity, f), outcomeFingerprint(o), `conversion ${c.id}`);
+      }
+    }), { numRuns: 1000 });
   });
 
   it('agrees with a literal, brute-force reading of the rules', () => {

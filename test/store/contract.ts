@@ -508,7 +508,11 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
 
       it('merges the chunks that many small appends leave, without changing what is read', async () => {
         const ids: number[] = [];
-        for (let i = 0; i < 30; i++) ids.push(stored((await store.events.append({ events: [event(i % 3 === 0 ? 'globex' : 'acme', { visitorId: `v${i % 4}` })], rejections: [] }))[0]!).id);
+        // Strings repeated across chunks, an empty one, a non-ASCII one and nulls: renumbered, never confused.
+        const userIds = ['', 'ü-7 "quoted"', null, 'u1', 'u1'];
+        for (let i = 0; i < 30; i++) {
+          ids.push(stored((await store.events.append({ events: [event(i % 3 === 0 ? 'globex' : 'acme', { visitorId: `v${i % 4}`, userId: userIds[i % 5]! })], rejections: [] }))[0]!).id);
+        }
         const before = await readAll('acme', T0);
         let chunks = 0;
         await store.attribution.readColumns('acme', T0, () => { chunks++; });
@@ -556,9 +560,11 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         assert.equal((await store.attribution.outcome('acme', 15_002))!.attributions[0]!.variation, 'new');
         assert.deepEqual([...(await store.attribution.outcomesOf('acme', [7, 4, 40_000])).keys()].sort((a, b) => a - b), [7, 40_000]);
         const prints = await store.attribution.fingerprints('acme');
-        assert.equal(prints.size, after.size);
-        assert.equal(prints.get(15_001), 15_001 * 7 + 'control'.length);
-        assert.equal(prints.get(10), 10 * 7 + 'bold'.length);
+        assert.equal(prints.ids.length, after.size);
+        assert.deepEqual([...prints.ids], [...after.keys()].sort((a, b) => a - b), 'every stored outcome, in event id order');
+        const printOf = (id: number) => prints.prints[prints.ids.indexOf(id)];
+        assert.equal(printOf(15_001), 15_001 * 7 + 'control'.length);
+        assert.equal(printOf(10), 10 * 7 + 'bold'.length);
         assert.equal((await store.attribution.outcome('globex', 1))!.attributions[0]!.variation, 'other', 'the other workspace is untouched');
       });
     });

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { EventColumns } from '../event-columns.js';
 import type { AttributionStore } from '../store.js';
-import type { AttributionRun, ChangeWrite, OutcomeChange, OutcomeWrite, StoredOutcome } from '../types.js';
+import type { AttributionRun, ChangeWrite, Fingerprints, OutcomeChange, OutcomeWrite, StoredOutcome } from '../types.js';
 import { OutcomeChunks } from './outcome-chunks.js';
 import { EventSegments } from './segments.js';
 
@@ -58,7 +58,7 @@ export class SqliteAttributionStore implements AttributionStore {
     return this.#outcomes.getMany(workspaceId, eventIds);
   }
 
-  async fingerprints(workspaceId: string): Promise<Map<number, number>> {
+  async fingerprints(workspaceId: string): Promise<Fingerprints> {
     return this.#outcomes.fingerprints(workspaceId);
   }
 

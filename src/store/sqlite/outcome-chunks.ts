@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { OutcomeWrite, StoredOutcome } from '../types.js';
+import type { Fingerprints, OutcomeWrite, StoredOutcome } from '../types.js';
 
 /** Outcomes per chunk row; a chunk that grows past twice this is split. */
 export const OUTCOME_CHUNK = 4_096;
@@ -63,13 +63,22 @@ export class OutcomeChunks {
     return out;
   }
 
-  fingerprints(workspaceId: string): Map<number, number> {
-    const out = new Map<number, number>();
-    for (const prints of this.db.prepare('SELECT prints FROM attribution_outcome_chunks WHERE workspace_id = ?').pluck().all(workspaceId) as string[]) {
-      const pairs = JSON.parse(prints) as number[];
-      for (let i = 0; i < pairs.length; i += 2) out.set(pairs[i]!, pairs[i + 1]!);
-    }
-    return out;
+  /** Chunks hold disjoint ranges of ids, each sorted: read in order of their first ids, they list every id in order. */
+  fingerprints(workspaceId: string): Fingerprints {
+    const total = this.db.prepare('SELECT coalesce(sum(n), 0) FROM attribution_outcome_chunks WHERE workspace_id = ?').pluck().get(workspaceId) as number;
+    const ids = new Float64Array(total);
+    const prints = new Float64Array(total);
+    let at = 0;
+    this.db.transaction(() => {
+      for (const json of this.db.prepare('SELECT prints FROM attribution_outcome_chunks WHERE workspace_id = ? ORDER BY first_event').pluck().iterate(workspaceId) as Iterable<string>) {
+        const pairs = JSON.parse(json) as number[];
+        for (let i = 0; i < pairs.length && at < total; i += 2, at++) {
+          ids[at] = pairs[i]!;
+          prints[at] = pairs[i + 1]!;
+        }
+      }
+    })();
+    return { ids: ids.subarray(0, at), prints: prints.subarray(0, at) };
   }
 
   /** Puts the run's new and changed outcomes and removes the withdrawn ones (inside the caller's transaction). */

@@ -65,6 +65,22 @@ export class Interner {
     return this.#arena.toString('utf8', this.#starts[k]!, this.#end(k));
   }
 
+  /** Feeds string k's bytes to a fingerprint (or anything that takes bytes). */
+  fingerprint(f: { bytes(b: Uint8Array, from: number, to: number): unknown }, k: number): void {
+    f.bytes(this.#arena, this.#starts[k]!, this.#end(k));
+  }
+
+  /**
+   * The strings as a chunk of EventColumns lays them out: string r + 1 is string r here, and
+   * string 0 (null) is empty — offsets[r] .. offsets[r + 1] in bytes.
+   */
+  layout(): { offsets: Uint32Array; bytes: Uint8Array } {
+    const offsets = new Uint32Array(this.#count + 2);
+    offsets.set(this.#starts.subarray(0, this.#count), 1);
+    offsets[this.#count + 1] = this.#used;
+    return { offsets, bytes: this.#arena.subarray(0, this.#used) };
+  }
+
   /** Compares two numbered strings as JavaScript compares strings (UTF-16 code units). */
   compare(a: number, b: number): number {
     if (a === b) return 0;
