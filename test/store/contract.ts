@@ -525,6 +525,16 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         assert.equal(await store.attribution.compactColumns('acme'), 0, 'a second compaction finds nothing to merge');
         assert.equal((await readAll('globex', T0)).length, 10, 'the other workspace is untouched');
       });
+
+      it('merges small chunks as they are written, once they add up to a full one, without a compaction', async () => {
+        const events = (from: number) => Array.from({ length: 1000 }, (_, i) => event('acme', { visitorId: `v${(from + i) % 997}`, receivedAt: T0 }));
+        for (let g = 0; g < 70; g++) await store.events.append({ events: events(g * 1000), rejections: [] });
+        const sizes: number[] = [];
+        await store.attribution.readColumns('acme', T0, (chunk) => { sizes.push(chunk.n); });
+        assert.equal(sizes.reduce((a, b) => a + b, 0), 70_000);
+        assert.ok(sizes.length <= 10, `70 appends of 1,000 read as ${sizes.length} chunks (${sizes.join(', ')})`);
+        assert.ok(sizes[0]! >= 50_000, `the first chunk holds the merged appends (${sizes[0]})`);
+      });
     });
 
     describe('attribution outcomes', () => {

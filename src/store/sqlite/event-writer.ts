@@ -81,7 +81,10 @@ export class EventWriter {
    * workspace and month — one statement each per workspace per commit, not per request.
    */
   finishGroup(): void {
-    for (const [workspaceId, events] of this.#stored) this.#segments.append(workspaceId, toColumns(events));
+    for (const [workspaceId, events] of this.#stored) {
+      this.#segments.append(workspaceId, toColumns(events));
+      this.#segments.mergeIfDue(workspaceId, events.length);
+    }
     this.#stored.clear();
     for (const [key, n] of this.#usage) {
       const [workspaceId, month] = key.split('\u0000') as [string, string];

@@ -15,9 +15,15 @@ interface SegmentRow { id: number; first_id: number; last_id: number; n: number;
  */
 export class EventSegments {
   readonly #insert: Database.Statement;
+  readonly #blob: Database.Statement;
+  readonly #remove: Database.Statement;
+  /** Per workspace, events appended in small segments since the last merge (a hint; compact() reads the table). */
+  readonly #smallSince = new Map<string, number>();
 
   constructor(private readonly db: Database.Database) {
     this.#insert = db.prepare('INSERT INTO event_segments (workspace_id, first_id, last_id, n, max_received, data) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#blob = db.prepare('SELECT data FROM event_segments WHERE id = ?').pluck();
+    this.#remove = db.prepare('DELETE FROM event_segments WHERE id = ?');
   }
 
   /** Appends one segment (inside the caller's transaction). */
@@ -53,9 +59,34 @@ export class EventSegments {
    */
   compact(workspaceId: string): number {
     this.#catchUp(workspaceId);
+    let merged = 0;
+    for (const run of this.#runs(workspaceId)) merged += this.db.transaction(() => this.#merge(workspaceId, run)).immediate();
+    return merged;
+  }
+
+  /**
+   * Told by the writer how many events a group appended to a workspace's segments (inside the
+   * group's transaction): once the small segments appended since the last merge add up to a full
+   * one, merges one run of small segments there and then, so that segments stay large as they
+   * arrive and a run seldom has much left to merge. A merge that fails is undone alone, never
+   * the group's writes: the run's compaction does it later.
+   */
+  mergeIfDue(workspaceId: string, appended: number): void {
+    const pending = (this.#smallSince.get(workspaceId) ?? 0) + appended;
+    this.#smallSince.set(workspaceId, pending < SEGMENT_TARGET ? pending : 0);
+    if (pending < SEGMENT_TARGET) return;
+    const run = this.#runs(workspaceId)[0];
+    if (run === undefined) return;
+    try {
+      this.db.transaction(() => this.#merge(workspaceId, run))();
+    } catch {
+      // Rolled back to before the merge (a savepoint); the group's own writes stand or fail on their own.
+    }
+  }
+
+  /** Runs of consecutive small segments worth merging, oldest first. */
+  #runs(workspaceId: string): SegmentRow[][] {
     const list = this.db.prepare('SELECT id, first_id, last_id, n, max_received FROM event_segments WHERE workspace_id = ? ORDER BY first_id');
-    const blob = this.db.prepare('SELECT data FROM event_segments WHERE id = ?').pluck();
-    const remove = this.db.prepare('DELETE FROM event_segments WHERE id = ?');
     const runs: SegmentRow[][] = [];
     let run: SegmentRow[] = [];
     let size = 0;
@@ -70,22 +101,21 @@ export class EventSegments {
       size += s.n;
     }
     if (run.length > 1) runs.push(run);
-    let merged = 0;
-    for (const r of runs) {
-      this.db.transaction(() => {
-        // Re-read inside the write transaction: only segments still there are merged.
-        const chunks: EventColumns[] = [];
-        for (const s of r) {
-          const data = blob.get(s.id) as Buffer | undefined;
-          if (data === undefined) return;
-          chunks.push(decodeColumns(data));
-        }
-        for (const s of r) remove.run(s.id);
-        this.append(workspaceId, concatColumns(chunks));
-        merged += r.length;
-      }).immediate();
+    return runs;
+  }
+
+  /** Replaces a run of segments by one (inside the caller's transaction); answers how many it merged. */
+  #merge(workspaceId: string, run: readonly SegmentRow[]): number {
+    // Re-read inside the write transaction: only segments still there are merged.
+    const chunks: EventColumns[] = [];
+    for (const s of run) {
+      const data = this.#blob.get(s.id) as Buffer | undefined;
+      if (data === undefined) return 0;
+      chunks.push(decodeColumns(data));
     }
-    return merged;
+    for (const s of run) this.#remove.run(s.id);
+    this.append(workspaceId, concatColumns(chunks));
+    return run.length;
   }
 
   /**
