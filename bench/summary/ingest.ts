@@ -12,8 +12,8 @@ interface IngestFigures {
   scenarios: Scenario[];
 }
 
-/** Milliseconds, with a decimal below 10. */
-const ms = (n: number) => `${fmt(n, n < 10 ? 1 : 0)} ms`;
+/** p99 in milliseconds, with a decimal below 10; none when no request completed in the measured run. */
+const p99 = (s: Scenario) => (s.reqPerSec === 0 ? '–' : `${fmt(s.p99, s.p99 < 10 ? 1 : 0)} ms`);
 
 /** bench/ingest.ts --json: each dialect scenario against the bare node:http server of the same run. */
 export function ingestSummary(run: PartRun): PartSummary {
@@ -28,7 +28,7 @@ export function ingestSummary(run: PartRun): PartSummary {
       closeloop: rate(s),
       baseline: bare === undefined ? '–' : `bare \`node:http\`: ${rate(bare)}`,
       ratio: invalid ? '**invalid** (see below)' : s.ratioToBare === null ? '–' : times(s.ratioToBare),
-      p99: `${ms(s.p99)}${bare === undefined ? '' : ` (bare ${ms(bare.p99)})`}`,
+      p99: `${p99(s)}${bare === undefined ? '' : ` (bare ${p99(bare)})`}`,
       peakRss: `server ${bytes(s.serverPeakRss)}${bare === undefined ? '' : ` (bare ${bytes(bare.serverPeakRss)})`}; load generator ${bytes(s.benchPeakRss)}`,
     };
   });
