@@ -23,7 +23,9 @@ export interface SessionSpan {
 
 /** Browser activity is what the snippet and the native API send about a visitor; server-side conversions are not activity. */
 export const ACTIVITY_TYPES: ReadonlySet<string> = new Set(['pageview', 'view', 'identify', 'custom']);
-const ACTIVITY_CODES = new Set([...ACTIVITY_TYPES].map((t) => typeCode(t as ScannedEvent['type'])));
+/** Per type code: 1 for browser activity. */
+const IS_ACTIVITY = new Uint8Array(256);
+for (const t of ACTIVITY_TYPES) IS_ACTIVITY[typeCode(t as ScannedEvent['type'])] = 1;
 const VIEW = typeCode('view');
 const IDENTIFY = typeCode('identify');
 // Positions of the string fields in EventColumns.refs (STRING_FIELDS order).
@@ -85,7 +87,12 @@ export class ActivityIndex {
   constructor(private readonly rules: SessionRules) {}
 
   #session(s: number, visitor: number): void {
-    while (this.#sessionVisitor.length <= s) this.#sessionVisitor.push(0);
+    const known = this.#sessionVisitor;
+    if (s >= known.length) {
+      // Zero-filled: string numbers up to s not (yet) seen as sessions.
+      known.reserve(s + 1 - known.length);
+      known.length = s + 1;
+    }
     const first = this.#sessionVisitor.get(s) - 1;
     if (first < 0) this.#sessionVisitor.set(s, visitor + 1);
     else if (first !== visitor) {
@@ -135,7 +142,7 @@ export class ActivityIndex {
     for (let i = 0; i < n; i++) {
       const type = c.type[i]!;
       const vr = refs[VISITOR * n + i]!;
-      if (vr === 0 || !ACTIVITY_CODES.has(type)) continue;
+      if (vr === 0 || IS_ACTIVITY[type] === 0) continue;
       const v = resolve(vr);
       const t = c.occurredAt[i]!;
       this.#act.v.push(v);
