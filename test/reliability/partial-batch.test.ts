@@ -290,9 +290,9 @@ describe('partial batches', () => {
       const ws = `batch-${d.name}`;
       const n = { batches: 0, largest: 0, stored: 0, duplicates: 0, rejected: 0 };
       tally.set(d.name, n);
-      // Mostly small batches, some up to the dialect's largest (CI: up to 100).
+      // Mostly small batches, some up to 100 events (CI) or the dialect's largest (full).
       const maxLength = Math.min(d.maxBatch, sized(100, d.maxBatch));
-      await fc.assert(fc.asyncProperty(fc.array(slot, { minLength: 1, maxLength, size: 'medium' }), async (slots) => {
+      await fc.assert(fc.asyncProperty(fc.array(slot, { minLength: 1, maxLength, size: sized('medium', 'large') }), async (slots) => {
         const { events, expect } = materialize(d, slots);
         const res = await t.call({ method: 'POST', url: d.url(ws), headers: { authorization: `Bearer ${keys.get(d.name)!}` }, payload: { events } });
         assert.equal(res.status, expectedStatus(expect), JSON.stringify(res.body).slice(0, 2000));
