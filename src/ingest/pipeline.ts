@@ -165,7 +165,7 @@ export class IngestPipeline {
     const where = req.batch ? `events[${p.index}]: ` : '';
     return ingestError('idempotency_conflict',
       `${where}${req.idempotencyField} "${key.slice(0, 100)}" was already used for a different event; these fields differ: ${names.join(', ')}. Send a new ${req.idempotencyField} for a new event.`,
-      { fields: names, field: req.idempotencyField, ...(req.batch ? { index: p.index } : {}) });
+      { fields: names, field: req.batch ? `events[${p.index}].${req.idempotencyField}` : req.idempotencyField, ...(req.batch ? { index: p.index } : {}) });
   }
 
   /**

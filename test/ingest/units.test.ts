@@ -122,35 +122,40 @@ describe('readTimestamp', () => {
 });
 
 describe('RateLimiter', () => {
-  it('allows a burst of `limit` requests, then refuses with the seconds until one more fits', () => {
+  it('allows a burst of one second\'s requests (limit / 60), then refuses with the seconds until one more fits', () => {
     const clock = new ManualClock(T0);
     const limiter = new RateLimiter(clock);
-    const states = [1, 2, 3, 4].map(() => limiter.take('k', 4));
+    const states = [1, 2, 3, 4].map(() => limiter.take('k', 240));
     assert.deepEqual(states.map((s) => s.remaining), [3, 2, 1, 0]);
     assert.deepEqual(states.map((s) => s.retryAfterSeconds), [null, null, null, null]);
-    assert.deepEqual(limiter.take('k', 4), { limit: 4, remaining: 0, resetSeconds: 60, retryAfterSeconds: 15 });
+    assert.deepEqual(limiter.take('k', 240), { limit: 240, remaining: 0, resetSeconds: 1, retryAfterSeconds: 1 });
+  });
+
+  it('allows a single request at a time when the limit is under one a second', () => {
+    const limiter = new RateLimiter(new ManualClock(T0));
+    assert.deepEqual(limiter.take('k', 4), { limit: 4, remaining: 0, resetSeconds: 15, retryAfterSeconds: null });
+    assert.deepEqual(limiter.take('k', 4), { limit: 4, remaining: 0, resetSeconds: 15, retryAfterSeconds: 15 });
   });
 
   it('refills at limit per minute as the clock advances', () => {
     const clock = new ManualClock(T0);
     const limiter = new RateLimiter(clock);
     limiter.take('k', 2);
-    limiter.take('k', 2);
     assert.equal(limiter.take('k', 2).retryAfterSeconds, 30);
     clock.advance(29_999);
     assert.equal(limiter.take('k', 2).retryAfterSeconds, 1);
     clock.advance(1);
-    assert.deepEqual(limiter.take('k', 2), { limit: 2, remaining: 0, resetSeconds: 60, retryAfterSeconds: null });
+    assert.deepEqual(limiter.take('k', 2), { limit: 2, remaining: 0, resetSeconds: 30, retryAfterSeconds: null });
     assert.equal(limiter.take('k', 2).retryAfterSeconds, 30);
   });
 
-  it('is full again after a quiet minute, and never holds more than `limit`', () => {
+  it('is full again after a quiet minute, and never holds more than one second\'s requests', () => {
     const clock = new ManualClock(T0);
     const limiter = new RateLimiter(clock);
-    for (let i = 0; i < 3; i++) limiter.take('k', 3);
+    for (let i = 0; i < 3; i++) limiter.take('k', 180);
     clock.advance(10 * 60_000);
-    const states = [1, 2, 3, 4].map(() => limiter.take('k', 3));
-    assert.deepEqual(states.map((s) => s.retryAfterSeconds), [null, null, null, 20]);
+    const states = [1, 2, 3, 4].map(() => limiter.take('k', 180));
+    assert.deepEqual(states.map((s) => s.retryAfterSeconds), [null, null, null, 1]);
   });
 
   it('keeps a separate bucket per key', () => {
