@@ -109,6 +109,9 @@ function checkDatabase(file: string): { integrity: string; events: number; inSeg
 }
 
 describe('storage faults for real (real process)', () => {
+  /** Measured by the busy test, judged by the todo test after it. */
+  let healthDuringAdminWriteMs = Number.NaN;
+
   it('fills its disk: 503 + Retry-After, no 2xx for unstored events, alive, and writes again once space is freed', async (t) => {
     const dir = testDir();
     const reason = cannotMount(dir);
@@ -162,7 +165,7 @@ describe('storage faults for real (real process)', () => {
       assert.equal(health.status, 200, 'the process is up while its disk is full');
       const readyWhileFull = await status(server, '/readyz');
       assert.deepEqual([readyWhileFull.status, readyWhileFull.body], [503, { ok: false, store: 'sqlite', writable: false }], 'not ready while the disk is full');
-      const acceptedWhileFull = ledger.count('acked');
+      const ackedBeforeFreed = ledger.count('acked');
 
       // Free the space: the very next writes succeed, without a restart.
       fs.rmSync(filler);
@@ -183,7 +186,7 @@ describe('storage faults for real (real process)', () => {
       server = null;
       const db = checkDatabase(dbFile);
       assert.deepEqual(db, { integrity: 'ok', events: db.events, inSegments: db.events, usage: db.events });
-      figure('disk full (tmpfs)', `${ledger.summary()}; while full: 503 with Retry-After ×${refused}, 0 2xx for unstored events, /healthz 200, /readyz ${readyWhileFull.status}; after freeing space the first write stored in ${Math.round(firstMs)} ms, all ${refusedCalls.length} refused requests in ${Math.round(allMs)} ms, stored once, no restart; ${db.events} events (${acceptedWhileFull} acked before the disk filled), integrity_check ok`);
+      figure('disk full (tmpfs)', `${ledger.summary()}; while full: 503 with Retry-After ×${refused}, 0 2xx for unstored events, /healthz 200, /readyz ${readyWhileFull.status}; after freeing space the first write stored in ${Math.round(firstMs)} ms, all ${refusedCalls.length} refused requests in ${Math.round(allMs)} ms, stored once, no restart; ${db.events} events (${ackedBeforeFreed} acked before space was freed), integrity_check ok`);
     } finally {
       await server?.kill();
       execFileSync('umount', [dir]);
@@ -220,9 +223,12 @@ describe('storage faults for real (real process)', () => {
       const ready = await status(server, '/readyz');
       assert.deepEqual([ready.status, ready.body], [503, { ok: false, store: 'sqlite', writable: false }], 'not ready while the writer cannot commit');
       // An admin write waits for the lock on the main thread, then is refused as a store fault, not a bug.
-      const adminWrite = await fetch(`${server.url}/admin/v1/workspaces`, {
+      const adminWriting = fetch(`${server.url}/admin/v1/workspaces`, {
         method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'busy-admin-test' }),
       });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      healthDuringAdminWriteMs = (await status(server, '/healthz')).ms;
+      const adminWrite = await adminWriting;
       assert.deepEqual([adminWrite.status, adminWrite.headers.get('retry-after'), ((await adminWrite.json()) as { error: { code: string } }).error.code], [503, '1', 'store_unavailable']);
       const heldMs = performance.now() - locked;
       assert.ok(heldMs > BUSY_TIMEOUT_MS, `the lock was held past the busy timeout (${Math.round(heldMs)} ms)`);
@@ -244,11 +250,20 @@ describe('storage faults for real (real process)', () => {
       server = null;
       const db = checkDatabase(path.join(dataDir, 'closeloop.db'));
       assert.deepEqual(db, { integrity: 'ok', events: db.events, inSegments: db.events, usage: db.events });
+      figure('database busy, admin write', `/healthz answered in ${Math.round(healthDuringAdminWriteMs)} ms while an admin write waited for the lock on the main thread`);
       figure('database busy (BEGIN EXCLUSIVE elsewhere)', `lock held ${Math.round(heldMs)} ms (busy timeout ${BUSY_TIMEOUT_MS} ms): ${calls.length} requests → 503 with Retry-After ×${calls.length} (all answered within ${Math.round(answeredMs)} ms), 0 2xx; /healthz ${health.status} in ${Math.round(health.ms)} ms, /readyz 503 writable:false, admin write 503 + Retry-After; after release /readyz 200 in ${Math.round(readyMs)} ms, all ${calls.length} stored once in ${Math.round(recoveredMs)} ms; integrity_check ok`);
     } finally {
       other?.close();
       await server?.kill();
       removeTestDir(dir);
     }
+  });
+
+  // The main thread's connection waits up to busy_timeout (5 s) for the lock, synchronously
+  // (better-sqlite3): the whole process stops answering meanwhile, /healthz included — a liveness
+  // probe with a 1 s timeout would restart the service. The fix is in src/store/sqlite/index.ts
+  // (the main connection's busy timeout) or in moving admin writes off the main thread.
+  it('keeps answering /healthz while an admin write waits for a lock held elsewhere', { todo: 'src/store/sqlite/index.ts opens the main-thread connection with the writer\'s 5 s busy_timeout' }, () => {
+    assert.ok(healthDuringAdminWriteMs < 1000, `/healthz took ${Math.round(healthDuringAdminWriteMs)} ms`);
   });
 });
