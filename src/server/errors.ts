@@ -10,10 +10,20 @@ export function adminError(e: IngestError): { status: number; body: unknown } {
   };
 }
 
+/**
+ * SQLite's result codes for a store that cannot write at the moment — disk full, I/O error,
+ * locked, out of file handles or memory, read-only — as better-sqlite3 reports them (extended
+ * codes included): the client should retry (503), unlike a bug (500).
+ */
+const STORE_FAULT = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|CANTOPEN|NOMEM|READONLY|PROTOCOL)(_|$)/;
+
 /** Translates whatever was thrown into a catalog error. */
 export function toIngestError(err: FastifyError & { cl?: IngestError }, maxBodyBytes = 1_048_576): IngestError {
   if (err.cl !== undefined) return err.cl;
   if (err instanceof ServiceError) return ingestError(err.code, err.message);
+  if (typeof err.code === 'string' && STORE_FAULT.test(err.code)) {
+    return ingestError('store_unavailable', 'The store cannot write at the moment (its disk is full, failing or locked); retry in a moment.');
+  }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return ingestError('body_too_large', `The request body is larger than the ${maxBodyBytes >= 1_048_576 && maxBodyBytes % 1_048_576 === 0 ? `${maxBodyBytes / 1_048_576} MB` : `${maxBodyBytes} byte`} limit (maxBodyBytes); send fewer events per request.`);
@@ -49,8 +59,12 @@ export function installErrorHandler(app: FastifyInstance, dialectOf: (req: Fasti
     else if (e.code === 'store_unavailable') req.log.warn({ err: err.cause ?? err }, 'store unavailable');
     const dialect = dialectOf(req);
     const answer = dialect !== undefined ? dialect.error(e) : adminError(e);
-    if (e.code === 'store_unavailable') void reply.header('Retry-After', '1');
     void reply.code(answer.status).send(answer.body);
+  });
+  // A hook rather than the handler above: routes with their own error handler (/collect) are
+  // answered with it too. onError runs before whichever handler answers.
+  app.addHook('onError', async (_req, reply, err: FastifyError & { cl?: IngestError }) => {
+    if (toIngestError(err, maxBodyBytes).code === 'store_unavailable') void reply.header('Retry-After', '1');
   });
   app.setNotFoundHandler((req, reply) => {
     const answer = adminError(ingestError('not_found', `No endpoint ${req.method} ${req.url.split('?')[0]}; see /docs for the API.`));

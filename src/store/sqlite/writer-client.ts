@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { ServiceError, siblingModule, spawnWorker } from '../../core/index.js';
 import type { AppendBatch } from '../store.js';
 import type { WriteResult } from './event-writer.js';
-import type { FromWriter, ToWriter, WriterInit, WriterJob } from './writer-protocol.js';
+import type { FromWriter, InjectedFault, ToWriter, WriterInit, WriterJob } from './writer-protocol.js';
 
 interface Pending {
   resolve: (r: WriteResult[]) => void;
@@ -26,6 +26,10 @@ export class WriterClient {
   #scheduled = false;
   #nextId = 1;
   #closed = false;
+  /** Why the last commit failed (an SQLite code), null once one goes through. */
+  #failure: string | null = null;
+  /** The probe commit in flight, settled when the worker answers (or stops). */
+  #probe: { done: Promise<void>; settle: () => void } | null = null;
 
   /** The worker starts with the first append: commands that only read or administer never pay for it. */
   constructor(private readonly init: WriterInit, private readonly onCommit: (rows: number, ms: number) => void = () => {}) {}
@@ -50,6 +54,41 @@ export class WriterClient {
     });
   }
 
+  /**
+   * Whether a commit can go through now, for /readyz: true while commits succeed; after one
+   * failed (disk full, I/O error, locked), a one-row probe commit decides — one at a time, and
+   * false if it has not answered within `timeoutMs` (the writer is stuck waiting for a lock).
+   * The probe lets readiness come back with no traffic, which an unready service does not get.
+   */
+  writable(timeoutMs = 1000): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    if (this.#failure === null) return Promise.resolve(true);
+    if (this.#probe === null) {
+      let settle = () => {};
+      const done = new Promise<void>((resolve) => { settle = resolve; });
+      this.#probe = { done, settle };
+      this.#start().postMessage({ type: 'probe' } satisfies ToWriter);
+    }
+    const { done } = this.#probe;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+      void done.then(() => {
+        clearTimeout(timer);
+        resolve(this.#failure === null);
+      });
+    });
+  }
+
+  /**
+   * For the fault-injection tests: makes the worker fail group commits as a full disk, an I/O
+   * error or a locked database would (null clears it). It applies from the next group the worker
+   * starts; appends already made but not yet sent to the worker are sent after it.
+   */
+  injectFault(fault: InjectedFault | null): void {
+    this.#start().postMessage({ type: 'fault', fault } satisfies ToWriter);
+  }
+
   #send(): void {
     this.#scheduled = false;
     if (this.#outbox.length === 0) return;
@@ -62,10 +101,10 @@ export class WriterClient {
     if (this.#worker !== null) return this.#worker;
     const worker = spawnWorker(siblingModule(import.meta.url, 'writer-worker'), this.init);
     worker.on('message', (msg: FromWriter) => this.#receive(msg));
-    worker.on('error', (err) => this.#failAll(unavailable('The store\'s writer failed; nothing in flight was stored. Retry.', err)));
+    worker.on('error', (err) => this.#failAll(unavailable('The store\'s writer failed; nothing in flight was stored. Retry.', err), 'writer_failed'));
     worker.on('exit', () => {
       if (this.#worker === worker) this.#worker = null;
-      this.#failAll(unavailable('The store\'s writer stopped; nothing in flight was stored. Retry.'));
+      this.#failAll(unavailable('The store\'s writer stopped; nothing in flight was stored. Retry.'), 'writer_stopped');
     });
     this.#worker = worker;
     return worker;
@@ -78,8 +117,13 @@ export class WriterClient {
         this.#pending.delete(id);
         p?.resolve(result);
       }
+      this.#failure = null;
       this.onCommit(msg.rows, msg.ms);
+    } else if (msg.type === 'probed') {
+      this.#failure = msg.code;
+      this.#settleProbe();
     } else if (msg.type === 'failed') {
+      this.#failure = msg.code ?? 'SQLITE_ERROR';
       const err = unavailable('The store could not write this request durably; nothing was stored. Retry.', Object.assign(new Error(msg.message), { code: msg.code }));
       for (const id of msg.ids) {
         const p = this.#pending.get(id);
@@ -89,9 +133,16 @@ export class WriterClient {
     }
   }
 
-  #failAll(err: ServiceError): void {
+  #failAll(err: ServiceError, failure: string): void {
+    if (!this.#closed) this.#failure = failure;
     for (const p of this.#pending.values()) p.reject(err);
     this.#pending.clear();
+    this.#settleProbe();
+  }
+
+  #settleProbe(): void {
+    this.#probe?.settle();
+    this.#probe = null;
   }
 
   /** Sends what is queued, lets the worker commit it, then stops the worker. */

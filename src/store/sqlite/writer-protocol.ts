@@ -22,9 +22,28 @@ export interface WriterJob {
   batch: AppendBatch;
 }
 
-export type ToWriter = { type: 'append'; jobs: WriterJob[] } | { type: 'close' };
+/**
+ * A storage failure the writer simulates, for the fault-injection tests: after `skip` group
+ * commits that go through, the next `count` fail with the error better-sqlite3 would throw for
+ * `code` — at BEGIN (nothing written), or at COMMIT (after every row of the group was written,
+ * so all of them roll back). Null clears it.
+ */
+export interface InjectedFault {
+  code: 'SQLITE_FULL' | 'SQLITE_IOERR_WRITE' | 'SQLITE_IOERR_FSYNC' | 'SQLITE_BUSY';
+  at: 'begin' | 'commit';
+  skip: number;
+  count: number;
+}
+
+export type ToWriter =
+  | { type: 'append'; jobs: WriterJob[] }
+  | { type: 'probe' }
+  | { type: 'fault'; fault: InjectedFault | null }
+  | { type: 'close' };
 
 export type FromWriter =
   | { type: 'done'; results: { id: number; result: WriteResult[] }[]; rows: number; ms: number }
   | { type: 'failed'; ids: number[]; message: string; code: string | null }
+  /** A probe commit's outcome: null when it went through, else the error code. */
+  | { type: 'probed'; code: string | null }
   | { type: 'closed' };

@@ -1,7 +1,10 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { openConnection } from './connection.js';
 import { EventWriter } from './event-writer.js';
-import type { FromWriter, ToWriter, WriterInit, WriterJob } from './writer-protocol.js';
+import type { FromWriter, InjectedFault, ToWriter, WriterInit, WriterJob } from './writer-protocol.js';
 
 /**
  * The writer thread: owns the write connection and runs the group commit, so the SQL and the
@@ -19,15 +22,70 @@ const db = openConnection(init.file);
 const writer = new EventWriter(db, init.quarantineMax);
 let queue: WriterJob[] = [];
 let timer: NodeJS.Immediate | NodeJS.Timeout | null = null;
+let fault: InjectedFault | null = null;
+
+/** SQLite's own messages for the faults the tests inject (sqlite3ErrStr). */
+const FAULT_MESSAGES: Record<InjectedFault['code'], string> = {
+  SQLITE_FULL: 'database or disk is full',
+  SQLITE_IOERR_WRITE: 'disk I/O error',
+  SQLITE_IOERR_FSYNC: 'disk I/O error',
+  SQLITE_BUSY: 'database is locked',
+};
+
+/** Throws the injected fault if one is due at this point of a group commit. */
+function injectedFault(at: InjectedFault['at']): void {
+  if (fault === null || fault.at !== at) return;
+  if (fault.skip > 0) {
+    fault.skip--;
+    return;
+  }
+  const { code } = fault;
+  if (--fault.count === 0) fault = null;
+  throw new Database.SqliteError(FAULT_MESSAGES[code], code);
+}
 
 const rowsOf = (job: WriterJob): number => job.batch.events.length + job.batch.rejections.length;
+const codeOf = (err: unknown): string | null => (typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : null);
+
+// The probe's own row: nothing reads it; writing it tells whether a commit can go through now.
+const probeWrite = db.prepare(`INSERT INTO meta (key, value) VALUES ('writer_probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+let probes = 0;
+/** Room for the WAL to grow to its checkpoint size (1000 pages of 4 KiB) and some: less is a full disk. */
+const PROBE_MIN_FREE_BYTES = 8 * 1_048_576;
+
+/** Free bytes on the database's file system (root may use the blocks reserved for it). */
+function freeBytes(): number {
+  const s = fs.statfsSync(path.dirname(init.file));
+  return (process.getuid?.() === 0 ? s.bfree : s.bavail) * s.bsize;
+}
+
+/**
+ * After failed commits, /readyz asks whether one would go through now: a one-row commit answers —
+ * and the file system, since on a full disk a row still fits in the WAL space that the failed
+ * commits left behind.
+ */
+function probe(): void {
+  try {
+    if (init.file !== ':memory:' && freeBytes() < PROBE_MIN_FREE_BYTES) throw new Database.SqliteError('database or disk is full', 'SQLITE_FULL');
+    injectedFault('begin');
+    db.transaction(() => {
+      probeWrite.run(String(++probes));
+      injectedFault('commit');
+    }).immediate();
+    port.postMessage({ type: 'probed', code: null } satisfies FromWriter);
+  } catch (err) {
+    port.postMessage({ type: 'probed', code: codeOf(err) ?? 'SQLITE_ERROR' } satisfies FromWriter);
+  }
+}
 
 function commit(group: WriterJob[]): void {
   const started = performance.now();
   try {
+    injectedFault('begin');
     const results = db.transaction(() => {
       const done = group.map((job) => ({ id: job.id, result: writer.write(job.batch) }));
       writer.finishGroup();
+      injectedFault('commit');
       return done;
     }).immediate();
     const rows = group.reduce((n, job) => n + rowsOf(job), 0);
@@ -37,7 +95,7 @@ function commit(group: WriterJob[]): void {
     port.postMessage({
       type: 'failed', ids: group.map((job) => job.id),
       message: err instanceof Error ? err.message : String(err),
-      code: typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : null,
+      code: codeOf(err),
     } satisfies FromWriter);
   }
 }
@@ -69,6 +127,14 @@ port.on('message', (msg: ToWriter) => {
     }
     db.close();
     port.postMessage({ type: 'closed' } satisfies FromWriter);
+    return;
+  }
+  if (msg.type === 'probe') {
+    probe();
+    return;
+  }
+  if (msg.type === 'fault') {
+    fault = msg.fault === null || msg.fault.count <= 0 ? null : { ...msg.fault };
     return;
   }
   for (const job of msg.jobs) queue.push(job);
