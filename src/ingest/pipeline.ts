@@ -117,7 +117,15 @@ export class IngestPipeline {
         else duplicates++;
       }
     });
-    if (conflicts.length > 0 && req.quarantine) await this.store.events.append({ events: [], rejections: conflicts });
+    if (conflicts.length > 0 && req.quarantine) {
+      try {
+        await this.store.events.append({ events: [], rejections: conflicts });
+      } catch (err) {
+        // The request's new events are durable: answering 503 ("nothing was stored") would be
+        // false. Only when nothing new was stored is the request refused, to be retried whole.
+        if (stored === 0) throw err instanceof ServiceError ? err : new ServiceError('store_unavailable', 'The store could not write this request; nothing was stored. Retry.', { cause: err });
+      }
+    }
     results.sort((a, b) => a.index - b.index);
     this.#quota.add(ws.workspace.id, stored);
     this.metrics.accepted(req.dialect, stored);

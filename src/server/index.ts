@@ -25,10 +25,15 @@ export function clockFor(config: Pick<Config, 'fixedNow'>): Clock {
   return config.fixedNow === null ? systemClock : new ShiftedClock(config.fixedNow);
 }
 
+const MAIN_THREAD_BUSY_TIMEOUT_MS = 250;
+
 /** Opens the store and listens. */
 export async function startServer(config: Readonly<Config>, clock: Clock = clockFor(config)): Promise<RunningServer> {
   const metrics = new Metrics();
-  const store = await openStore(config, clock, (rows, ms) => metrics.commit(rows, ms));
+  // The event loop's connection waits at most 250 ms for a lock held elsewhere (a long admin
+  // write of another process): /healthz and every other request wait with it. Ingestion writes
+  // on the writer thread, which keeps the 5 s wait.
+  const store = await openStore(config, clock, (rows, ms) => metrics.commit(rows, ms), MAIN_THREAD_BUSY_TIMEOUT_MS);
   const token = await ensureAdminToken(store, config.adminToken);
   const app = await buildApp({ config, store, clock, metrics, adminTokenHash: token.hash, attributionInWorker: true });
   await app.fastify.listen({ host: config.host, port: config.port });

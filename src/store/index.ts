@@ -16,7 +16,7 @@ export function sqliteFile(config: Pick<Config, 'dataDir'>): string {
 }
 
 /** Opens the store the configuration names. */
-export async function openStore(config: Config, clock: Clock, onCommit?: (rows: number, ms: number) => void): Promise<Store> {
+export async function openStore(config: Config, clock: Clock, onCommit?: (rows: number, ms: number) => void, busyTimeoutMs?: number): Promise<Store> {
   if (config.databaseUrl !== null) {
     throw new Error('DATABASE_URL is set, but the PostgreSQL store is not part of this build yet; unset it to use the embedded SQLite store.');
   }
@@ -26,5 +26,6 @@ export async function openStore(config: Config, clock: Clock, onCommit?: (rows: 
     quarantineMaxPerWorkspace: config.quarantineMaxPerWorkspace,
     now: clock.now(),
     ...(onCommit ? { onCommit } : {}),
+    ...(busyTimeoutMs !== undefined ? { busyTimeoutMs } : {}),
   });
 }

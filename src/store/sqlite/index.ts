@@ -20,6 +20,11 @@ export interface SqliteOptions {
   quarantineMaxPerWorkspace: number;
   now: number;
   onCommit?: (rows: number, ms: number) => void;
+  /**
+   * How long this thread's connection waits for a lock held elsewhere (5 s by default). Its waits
+   * block the thread: a server's event loop passes a short one and answers 503 sooner.
+   */
+  busyTimeoutMs?: number;
 }
 
 export class SqliteStore implements Store {
@@ -72,7 +77,7 @@ export class SqliteStore implements Store {
  * admin's rare writes; a writer worker with its own connection group-commits the events.
  */
 export function openSqliteStore(options: SqliteOptions): SqliteStore {
-  const db = openConnection(options.file);
+  const db = openConnection(options.file, options.busyTimeoutMs);
   migrate(db, options.now);
   return new SqliteStore(db, options);
 }
