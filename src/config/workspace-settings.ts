@@ -5,7 +5,7 @@ export const WorkspaceSettingsSchema = Type.Object(
   {
     maxEventAgeDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3660, description: 'Events older than this many days are refused.' })),
     maxClockSkewMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000, description: 'How far in the future an event may be stamped.' })),
-    rateLimitPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'Requests per minute per key.' })),
+    rateLimitPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'Requests per minute per key: a token bucket refilled at that rate and holding one second\'s worth, so bursts above limit/60 wait.' })),
     monthlyQuota: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Accepted events per calendar month (UTC); null for none.' })),
     serverSideEnabled: Type.Optional(Type.Boolean()),
     sessionTimeoutMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })),
