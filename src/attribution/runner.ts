@@ -1,6 +1,6 @@
 import { effectiveSettings } from '../config/index.js';
 import { randomUUID } from 'node:crypto';
-import { ServiceError, type Clock, type EventType } from '../core/index.js';
+import { processIdentity, ServiceError, type Clock, type EventType } from '../core/index.js';
 import { eventAt, type AttributionRun, type ChangeWrite, type OutcomeWrite, type ScannedEvent, type Store, type StoredOutcome } from '../store/index.js';
 import { Fingerprint, outcomeFingerprint } from './fingerprint.js';
 import { ActivityIndex } from './activity.js';
@@ -114,7 +114,7 @@ const LEASE_MS = 30 * 60_000;
  * judge every conversion, commit what changed, release the lease.
  */
 export async function runOnce(store: Store, clock: Clock, workspaceId: string, options: RunOptions & { startedAt: number }): Promise<RunSummary> {
-  const holder = `${process.pid}:${randomUUID()}`;
+  const holder = `${processIdentity()}:${randomUUID()}`;
   if (!(await store.attribution.acquireRunLease(workspaceId, holder, clock.now(), clock.now() + LEASE_MS))) {
     throw new ServiceError('run_in_progress', `An attribution run of workspace "${workspaceId}" is already in progress; wait for it to finish.`);
   }

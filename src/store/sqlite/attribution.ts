@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { processAlive } from '../../core/index.js';
 import type { EventColumns } from '../event-columns.js';
 import type { AttributionStore } from '../store.js';
 import type { AttributionRun, ChangeWrite, Fingerprints, OutcomeChange, OutcomeWrite, StoredOutcome } from '../types.js';
@@ -17,18 +18,14 @@ const runFromRow = (r: RunRow): AttributionRun => ({
 });
 
 /**
- * A lease's holder is "pid:uuid". SQLite is one machine's file, so a holder whose process is gone
- * (killed mid-run) holds nothing, whatever its lease says.
+ * A lease's holder is `pid:start:uuid` (processIdentity(), then the run's own id), or `pid:uuid` as
+ * older builds wrote it. SQLite is one machine's file, so a holder whose process is gone (killed
+ * mid-run, or gone with a container whose next incarnation has the same pid) holds nothing,
+ * whatever its lease says.
  */
 function holderAlive(holder: string): boolean {
-  const pid = Number(holder.split(':')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  const parts = holder.split(':');
+  return processAlive(parts.length >= 3 ? `${parts[0]}:${parts[1]}` : parts[0]!);
 }
 
 const CHANGE_CHUNK = 10_000;
