@@ -191,7 +191,7 @@ async function storedState(dataDir: string): Promise<{ outcomes: Map<number, Omi
 function integrity(dataDir: string): string[] {
   const db = new Database(path.join(dataDir, 'closeloop.db'), { readonly: true, fileMustExist: true });
   try {
-    return [...db.pragma('integrity_check', { simple: false }) as { integrity_check: string }[]].map((r) => r.integrity_check);
+    return (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
   } finally {
     db.close();
   }
@@ -408,6 +408,11 @@ describe('attribution killed mid-run, then rerun (real processes)', () => {
       const finalState = await storedState(dataDir);
       assert.equal(finalState.outcomes.size, cleanState.outcomes.size);
       assert.deepEqual(differences(finalState.outcomes, cleanState.outcomes), [], 'every outcome equals the clean run\'s');
+      // Its restatement is measured against the last committed outcomes, as if the killed runs never happened.
+      const counted = (o: Omit<StoredOutcome, 'runId'> | undefined) => (o === undefined ? null : JSON.stringify([o.outcome, o.reason, o.attributions]));
+      const restated = [...new Set([...committed.outcomes.keys(), ...finalState.outcomes.keys()])]
+        .filter((id) => counted(committed.outcomes.get(id)) !== counted(finalState.outcomes.get(id))).length;
+      assert.equal(final.changed, restated, 'the rerun restates what changed since the last committed run');
       assert.deepEqual(integrity(dataDir), ['ok']);
 
       figure('attribution kill', `killed × ${killedAt.length} mid-run (${killedAt.join('; ')})${finishedFirst > 0 ? `, ${finishedFirst} finished before the kill` : ''}, `
