@@ -58,7 +58,7 @@ function requestMaker(serverKey: string): (n: number) => Request {
         body: JSON.stringify({ type: 'conversion', name: 'signup', visitorId: `v${n}`, value: n % 100, timestamp: ts }) };
     },
     (n) => {
-      const keys = Array.from({ length: 20 }, (_, j) => `nb-${n}-${j}`);
+      const keys = Array.from({ length: 50 }, (_, j) => `nb-${n}-${j}`);
       return { kind: 'native batch', path: '/v1/events', headers: bearer, keys,
         body: JSON.stringify({ events: keys.map((k, j) => ({ type: 'conversion', name: 'purchase', userDomain: 'crm', userId: `u${n}-${j}`, idempotencyKey: k, value: j, currency: 'EUR', timestamp: ts })) }) };
     },
@@ -68,7 +68,7 @@ function requestMaker(serverKey: string): (n: number) => Request {
         body: JSON.stringify({ customerId: WS, eventName: 'purchase', userDomain: 'crm', userId: `ou${n}`, actionId: key, actionTimestamp: ts, value: 12.5 }) };
     },
     (n) => {
-      const keys = Array.from({ length: 10 }, (_, j) => `cb-${n}-${j}`);
+      const keys = Array.from({ length: 25 }, (_, j) => `cb-${n}-${j}`);
       return { kind: 'convultra batch', path: '/v1/track/batch', headers: bearer, keys,
         body: JSON.stringify({ events: keys.map((k, j) => ({ event_type: 'purchase', timestamp: new Date(ts).toISOString(), user_id: `cu${n}-${j}`, properties: { order_id: k, value: 30, currency: 'usd' } })) }) };
     },
