@@ -4,7 +4,8 @@
  * Workers send single events and batches in three dialects (native `/v1/events` single with an
  * Idempotency-Key header and batches, Optimize `/event` with actionId, Convultra `/v1/track` and
  * `/v1/track/batch` with order_id), each event carrying an idempotency key, through the ledger. The
- * process is SIGKILLed at random moments; some restarts are killed again before they listen. A
+ * process is SIGKILLed at random moments, some while an attribution run merges the segments that
+ * ingestion appends; some restarts are killed again before they listen. A
  * request the kill cut is "unknown"; workers retry some of those after the restart, with the same
  * body, as a real client would. After every kill the database file passes SQLite's integrity and
  * foreign-key checks and closeloop's own bookkeeping agrees with its events; every restart is ready
@@ -98,6 +99,9 @@ function checkFile(dataDir: string): string[] {
     const events = db.prepare('SELECT count(*) AS n, max(id) AS last FROM events WHERE workspace_id = ?').get(WS) as { n: number; last: number | null };
     const segments = db.prepare('SELECT total(n) AS n, max(last_id) AS last FROM event_segments WHERE workspace_id = ?').get(WS) as { n: number; last: number | null };
     if (segments.n !== events.n || segments.last !== events.last) problems.push(`segments hold ${segments.n} events up to id ${segments.last}, the table ${events.n} up to ${events.last}`);
+    const overlaps = db.prepare(`SELECT count(*) FROM (SELECT first_id, lag(last_id) OVER (ORDER BY first_id) AS previous
+      FROM event_segments WHERE workspace_id = ?) WHERE first_id <= previous`).pluck().get(WS) as number;
+    if (overlaps > 0) problems.push(`${overlaps} segments overlap the one before`);
     const usage = db.prepare('SELECT total(events) FROM usage WHERE workspace_id = ?').pluck().get(WS) as number;
     if (usage !== events.n) problems.push(`monthly usage counts ${usage} events, the table holds ${events.n}`);
     return problems;
@@ -188,9 +192,16 @@ describe('kill -9 under sustained load (real process)', () => {
       let loadMs = 0;
       let startupKills = 0;
       const inFlightAtKill: number[] = [];
+      /** Attribution runs started under load: each resolves to its id when answered, null when the kill cut it. */
+      const runs: Promise<number | null>[] = [];
       for (let k = 0; k < KILLS; k++) {
         const window = WINDOW[0] + Math.random() * (WINDOW[1] - WINDOW[0]);
         const t = performance.now();
+        // Every other incarnation also runs attribution, whose first step merges the small segments each group commit appended.
+        if (k % 2 === 1) {
+          runs.push(fetch(`${server.url}/admin/v1/workspaces/${WS}/attribution/run`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })
+            .then(async (r) => (r.status === 200 ? ((await r.json()) as { runId: number }).runId : null), () => null));
+        }
         await new Promise((resolve) => setTimeout(resolve, window));
         let resume!: () => void;
         up = new Promise((resolve) => { resume = resolve; });
@@ -200,7 +211,8 @@ describe('kill -9 under sustained load (real process)', () => {
         loadMs += performance.now() - t;
         assert.deepEqual(checkFile(dataDir), [], `the file after kill ${k + 1}`);
         if ((k + 1) % STARTUP_KILL_EVERY === 0) {
-          const listened = await killDuringStartup(dataDir, 50 + Math.random() * 400);
+          // At a random point of a start, as long as the last one took: loading, opening the store, recovering its WAL, building the app.
+          const listened = await killDuringStartup(dataDir, Math.random() * readyMs);
           if (!listened) startupKills++;
           assert.deepEqual(checkFile(dataDir), [], `the file after a kill during startup (after kill ${k + 1})`);
         }
@@ -232,6 +244,11 @@ describe('kill -9 under sustained load (real process)', () => {
       assert.ok(maxReady < READY_WITHIN_MS, `ready within ${READY_WITHIN_MS} ms of spawn, every time: ${readyTimes.map(Math.round).join(', ')} ms `
         + `(load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores)`);
 
+      // An answered run is recorded; a cut one left nothing.
+      const answeredRuns = (await Promise.all(runs)).filter((id): id is number => id !== null);
+      const recorded = ((await adminRequest(server, TOKEN, 'GET', `/workspaces/${WS}/attribution/runs`)).runs as { id: number }[]).map((r) => r.id);
+      assert.deepEqual(recorded.sort((a, b) => a - b), answeredRuns.sort((a, b) => a - b), 'the attribution runs recorded are those answered');
+
       await server.kill();
       assert.deepEqual(checkFile(dataDir), [], 'the file after the last kill');
 
@@ -240,7 +257,7 @@ describe('kill -9 under sustained load (real process)', () => {
       const median = [...readyTimes].sort((a, b) => a - b)[readyTimes.length >> 1]!;
       figure('kill -9', `× ${KILLS} under load (+${startupKills} during startup) at ~${Math.round(acked / (loadMs / 1000)).toLocaleString('en-US')} ev/s acked: `
         + `0 lost, 0 duplicated of ${acked.toLocaleString('en-US')} acked; ${ledger.count('unknown')} unknown (${unknownStored} stored once, ${retried} requests retried); `
-        + `integrity ok after every kill; max ready ${(maxReady / 1000).toFixed(2)} s (median ${(median / 1000).toFixed(2)} s); `
+        + `${runs.length} attribution runs under load (${answeredRuns.length} finished); integrity ok after every kill; max ready ${(maxReady / 1000).toFixed(2)} s (median ${(median / 1000).toFixed(2)} s); `
         + `${ledger.requests} requests in ${(totalMs / 1000).toFixed(1)} s`);
     } finally {
       for (const s of servers) await s.kill();
