@@ -163,11 +163,9 @@ describe('kill -9 under sustained load (real process)', () => {
         inFlight++;
         const a = await ledger.send(`${target}${r.path}`, r.keys, r.body, { headers: r.headers, timeoutMs: 15_000 });
         inFlight--;
-        if (a.outcome === 'unknown') {
-          if (Math.random() < 0.5) unanswered.push(r);
-          else abandoned++;
-        }
-        else assert.equal(a.status, 200, `${r.kind} ${r.keys[0]}: ${a.status} ${a.detail}`);
+        if (a.outcome !== 'unknown') assert.equal(a.status, 200, `${r.kind} ${r.keys[0]}: ${a.status} ${a.detail}`);
+        else if (Math.random() < 0.5) unanswered.push(r);
+        else abandoned++;
       };
       const worker = async () => {
         while (!stopped) {
@@ -192,7 +190,7 @@ describe('kill -9 under sustained load (real process)', () => {
       let loadMs = 0;
       let startupKills = 0;
       const inFlightAtKill: number[] = [];
-      /** Attribution runs started under load: each resolves to its id when answered, null when the kill cut it. */
+      /** Attribution runs started under load: each resolves to its id when answered (200, nothing else), null when the kill cut it. */
       const runs: Promise<number | null>[] = [];
       for (let k = 0; k < KILLS; k++) {
         const window = WINDOW[0] + Math.random() * (WINDOW[1] - WINDOW[0]);
@@ -200,7 +198,12 @@ describe('kill -9 under sustained load (real process)', () => {
         // Every other incarnation also runs attribution, whose first step merges the small segments each group commit appended.
         if (k % 2 === 1) {
           runs.push(fetch(`${server.url}/admin/v1/workspaces/${WS}/attribution/run`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })
-            .then(async (r) => (r.status === 200 ? ((await r.json()) as { runId: number }).runId : null), () => null));
+            .then(async (r) => {
+              const body = await r.text().catch(() => null);
+              if (body === null) return null;
+              assert.equal(r.status, 200, `attribution run: ${body}`);
+              return (JSON.parse(body) as { runId: number }).runId;
+            }, () => null));
         }
         await new Promise((resolve) => setTimeout(resolve, window));
         let resume!: () => void;
