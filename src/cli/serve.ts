@@ -21,10 +21,10 @@ export async function serve(argv: string[], io: Io): Promise<number> {
     ...(values.host !== undefined ? { host: values.host } : {}),
     ...(values['log-level'] !== undefined ? { 'log-level': values['log-level'] } : {}),
   });
-  const server = await startServer(config);
-  if (server.generatedAdminToken !== null) {
-    io.out(`Admin token (shown once, stored only as a hash; set CLOSELOOP_ADMIN_TOKEN to choose your own):\n  ${server.generatedAdminToken}`);
-  }
+  // Printed as soon as it is stored, not once listening: a first start that fails to listen would lose it.
+  const server = await startServer(config, undefined, {
+    onGeneratedAdminToken: (token) => io.out(`Admin token (shown once, stored only as a hash; set CLOSELOOP_ADMIN_TOKEN to choose your own):\n  ${token}`),
+  });
   io.out(`closeloop listening on ${server.url}`);
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
