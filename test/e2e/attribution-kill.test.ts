@@ -46,7 +46,10 @@ describe('an attribution run killed half-way (real process)', () => {
     seed(dataDir, 0, 40_000, t0);
     server = await startRealServer({ dataDir, env: { CLOSELOOP_ADMIN_TOKEN: TOKEN } });
   });
-  after(async () => { await server.stop(); });
+  after(async () => {
+    await server.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('leaves the previous outcomes whole, and the next run completes them', async () => {
     const first = await admin('POST', '/attribution/run');
