@@ -96,7 +96,11 @@ export class OutcomeChunks {
       return found;
     };
     if (chunks.length === 0) {
-      this.#insert(workspaceId, writes.map((w) => ({ id: w.eventId, json: outcomeJson(w, runId), fp: w.fingerprint })));
+      // A first run: every outcome is new. Serialised a piece at a time, with no object per outcome.
+      let sorted = true;
+      for (let i = 1; i < writes.length && sorted; i++) sorted = writes[i - 1]!.eventId < writes[i]!.eventId;
+      const list = sorted ? writes : [...writes].sort((a, b) => a.eventId - b.eventId);
+      this.#insertSorted(workspaceId, list.length, (i) => list[i]!.eventId, (i) => outcomeJson(list[i]!, runId), (i) => list[i]!.fingerprint);
       return;
     }
     const patches = new Map<number, { puts: OutcomeWrite[]; removes: Set<number> }>();
@@ -124,15 +128,25 @@ export class OutcomeChunks {
 
   /** Inserts outcomes as chunks: sorted by event id, in pieces of OUTCOME_CHUNK (one piece when up to twice that). */
   #insert(workspaceId: string, items: { id: number; json: string; fp: number }[]): void {
-    if (items.length === 0) return;
     items.sort((a, b) => a.id - b.id);
+    this.#insertSorted(workspaceId, items.length, (i) => items[i]!.id, (i) => items[i]!.json, (i) => items[i]!.fp);
+  }
+
+  /** #insert for n outcomes already in event id order, read through accessors. */
+  #insertSorted(workspaceId: string, n: number, idAt: (i: number) => number, jsonAt: (i: number) => string, fpAt: (i: number) => number): void {
+    if (n === 0) return;
     const insert = this.db.prepare(`INSERT INTO attribution_outcome_chunks (workspace_id, first_event, last_event, n, data, prints)
       VALUES (?, ?, ?, ?, ?, ?)`);
-    const size = items.length <= 2 * OUTCOME_CHUNK ? items.length : OUTCOME_CHUNK;
-    for (let at = 0; at < items.length; at += size) {
-      const piece = items.slice(at, at + size);
-      insert.run(workspaceId, piece[0]!.id, piece[piece.length - 1]!.id, piece.length,
-        `[${piece.map((x) => x.json).join(',')}]`, `[${piece.map((x) => `${x.id},${x.fp}`).join(',')}]`);
+    const size = n <= 2 * OUTCOME_CHUNK ? n : OUTCOME_CHUNK;
+    for (let at = 0; at < n; at += size) {
+      const end = Math.min(n, at + size);
+      const data: string[] = [];
+      const prints: string[] = [];
+      for (let i = at; i < end; i++) {
+        data.push(jsonAt(i));
+        prints.push(`${idAt(i)},${fpAt(i)}`);
+      }
+      insert.run(workspaceId, idAt(at), idAt(end - 1), end - at, `[${data.join(',')}]`, `[${prints.join(',')}]`);
     }
   }
 }
