@@ -3,6 +3,9 @@ import type { HashedUserData, PropertyValue, UserDataField } from '../core/index
 
 const HEX64 = /^[a-fA-F0-9]{64}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** RFC 5321 §4.5.3.1: no address is longer. The bound also keeps EMAIL's backtracking small on hostile strings. */
+const MAX_EMAIL_LENGTH = 320;
+const isEmail = (v: string): boolean => v.length <= MAX_EMAIL_LENGTH && EMAIL.test(v);
 
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -59,7 +62,7 @@ export function scrubProperties(props: Record<string, PropertyValue> | null): Re
   if (props === null) return null;
   let out: Record<string, PropertyValue> | null = null;
   for (const [k, v] of Object.entries(props)) {
-    if (typeof v === 'string' && EMAIL.test(v.trim())) {
+    if (typeof v === 'string' && isEmail(v.trim())) {
       out ??= { ...props };
       out[k] = hashPii('email', v);
     }
@@ -80,7 +83,7 @@ const FIELD_ALIASES: Record<string, UserDataField> = {
  */
 export function redactRaw(value: unknown, parentKey = ''): unknown {
   if (typeof value === 'string') {
-    if (EMAIL.test(value.trim())) return hashPii('email', value);
+    if (isEmail(value.trim())) return hashPii('email', value);
     return value;
   }
   if (Array.isArray(value)) return value.map((v) => redactRaw(v));
@@ -88,13 +91,20 @@ export function redactRaw(value: unknown, parentKey = ''): unknown {
   const out: Record<string, unknown> = {};
   const inUserData = USER_DATA_CONTAINERS.has(parentKey);
   for (const [k, v] of Object.entries(value)) {
-    const field = FIELD_ALIASES[k];
+    const field = Object.hasOwn(FIELD_ALIASES, k) ? FIELD_ALIASES[k] : undefined;
     out[k] = inUserData && field !== undefined && typeof v === 'string' ? hashPii(field, v) : redactRaw(v, k);
   }
   return out;
 }
 
+/**
+ * Email-shaped substrings. A match may only start where a token starts (the lookbehind): without
+ * that, a long run without "@" is rescanned from each of its characters — a megabyte of "xxx…"
+ * would hold the process for an hour.
+ */
+const EMAIL_IN_TEXT = /(?<![^\s@"'{}[\],:])[^\s@"'{}[\],:]+@[^\s@"'{}[\],:]+\.[A-Za-z]{2,}/g;
+
 /** Redacts email-shaped substrings of text that could not be parsed as JSON. */
 export function redactText(text: string): string {
-  return text.replace(/[^\s@"'{}[\],:]+@[^\s@"'{}[\],:]+\.[A-Za-z]{2,}/g, (m) => hashPii('email', m));
+  return text.replace(EMAIL_IN_TEXT, (m) => hashPii('email', m));
 }

@@ -88,10 +88,26 @@ function flagsOf(req: FastifyRequest): RouteFlags {
   return (req.routeOptions.config as RouteFlags | undefined) ?? {};
 }
 
+/**
+ * A body sent compressed (or labelled so) is refused, never inflated: a few KB of gzip can hold
+ * gigabytes, and no client of ours compresses (RFC 9110 §8.4: 415 for a coding the server does not accept).
+ */
+function encodingRefusal(req: FastifyRequest): Error | null {
+  const coding = req.headers['content-encoding'];
+  if (coding === undefined || /^\s*(identity)?\s*$/i.test(coding)) return null;
+  const message = `Content-Encoding "${coding.slice(0, 40)}" is not accepted; send the body uncompressed (no Content-Encoding header).`;
+  return Object.assign(new Error(message), { statusCode: 415, code: 'unsupported_media_type', cl: ingestError('unsupported_media_type', message) });
+}
+
 /** Replaces Fastify's JSON parser with readJson for application/json and text/plain (sendBeacon). */
 export function installBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   const parse = (req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void): void => {
+    const refused = encodingRefusal(req);
+    if (refused !== null) {
+      done(refused);
+      return;
+    }
     const flags = flagsOf(req);
     const value = readJson(body, flags.relaxedJson === true);
     if (value instanceof UnreadableBody && flags.ingest !== true) {

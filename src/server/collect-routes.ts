@@ -76,6 +76,9 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
     },
   }, async (req, reply) => {
     const input = httpInput(req);
+    // The key travels in the body (sendBeacon cannot set headers): a body that cannot be read has
+    // no key, and "no key was sent" would blame the wrong thing.
+    if (input.bodyError !== null && input.query.key === undefined) return refuse(reply, req, input.bodyError.error);
     const request = {
       ...route.read(input),
       dryRun: (req.query as { dryRun?: string }).dryRun === 'true',
