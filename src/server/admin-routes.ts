@@ -58,6 +58,23 @@ function strictBodies(scope: FastifyInstance): void {
   });
 }
 
+/**
+ * Fastify's validator lets "1e400" through as an integer (Infinity): a path or query number that
+ * is not finite is refused here, after validation, naming its parameter.
+ */
+export function finiteNumbers(scope: FastifyInstance): void {
+  scope.addHook('preHandler', async (req) => {
+    for (const [part, values] of [['params', req.params], ['querystring', req.query]] as const) {
+      for (const [name, v] of Object.entries((values ?? {}) as Record<string, unknown>)) {
+        if (typeof v === 'number' && !Number.isFinite(v)) {
+          const e = ingestError('field_invalid', `${part}.${name} must be a finite number.`, { field: `${part}.${name}` });
+          throw Object.assign(new Error(e.message), { statusCode: 400, cl: e });
+        }
+      }
+    }
+  });
+}
+
 /** The admin API, spec/api.md §8. Every route needs the admin token; every path is scoped by workspace. */
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { admin, store, pipeline, workspaces, clock } = deps;
@@ -65,6 +82,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   void app.register(async (scope) => {
     guardAdmin(scope, deps.adminTokenHash);
     strictBodies(scope);
+    finiteNumbers(scope);
 
     const ws = (req: FastifyRequest) => (req.params as { ws: string }).ws;
     const tags = (t: string) => ({ tags: [`admin: ${t}`], security });

@@ -6,6 +6,7 @@ import { AttributionRunner, dataQuality, explain, goalAt, indexGoalsByName, jour
 import { effectiveSettings } from '../config/index.js';
 import { ServiceError, type Clock, type StoredEvent } from '../core/index.js';
 import { checker } from '../dialects/index.js';
+import { finiteNumbers } from './admin-routes.js';
 import type { OutcomeChange, Store, StoredOutcome } from '../store/index.js';
 
 const security = [{ adminToken: [] }];
@@ -69,6 +70,7 @@ export function registerAttributionRoutes(app: FastifyInstance, deps: { store: S
   const { store, admin, runner, clock } = deps;
   void app.register(async (scope) => {
     deps.adminGuard(scope);
+    finiteNumbers(scope);
     const ws = (req: FastifyRequest) => (req.params as { ws: string }).ws;
 
     scope.post('/workspaces/:ws/attribution/run', {

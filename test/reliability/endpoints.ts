@@ -29,7 +29,7 @@ export interface Fixture {
 }
 
 /** Where an endpoint takes its credential. */
-export type Credential = 'bearer' | 'apikey' | 'collect-body' | 'query-key' | 'admin' | 'none';
+export type Credential = 'bearer' | 'apikey' | 'query-api-key' | 'collect-body' | 'query-key' | 'admin' | 'none';
 
 export interface Built {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -99,6 +99,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { name: 'POST /event', method: 'POST', route: '/event', credential: 'apikey', kind: 'ingest', params: none, body: (f, n) => ({ customerId: f.ws, ...optimizeEvent(f, n) }) },
   { name: 'POST /customer/:customerId/event', method: 'POST', route: '/customer/:customerId/event', credential: 'apikey', kind: 'ingest', params: (f) => ({ customerId: f.ws }), body: optimizeEvent },
   { name: 'POST /v1/track', method: 'POST', route: '/v1/track', credential: 'bearer', kind: 'ingest', params: none, body: convultraEvent },
+  { name: 'POST /v1/track (?api_key=)', method: 'POST', route: '/v1/track', credential: 'query-api-key', kind: 'ingest', params: none, body: convultraEvent },
   { name: 'POST /v1/track/batch', method: 'POST', route: '/v1/track/batch', credential: 'bearer', kind: 'ingest', params: none,
     body: (f, n) => ({ events: [convultraEvent(f, n), { ...convultraEvent(f, n + 0.5), event_type: 'signup' }] }) },
   { name: 'POST /api/v1/websites/:websiteId/track', method: 'POST', route: '/api/v1/websites/:websiteId/track', credential: 'bearer', kind: 'ingest', params: (f) => ({ websiteId: f.ws }), body: webanalyzerEvent },
@@ -107,6 +108,8 @@ export const ENDPOINTS: readonly Endpoint[] = [
   // ---- browser ------------------------------------------------------------------------------
   { name: 'POST /collect', method: 'POST', route: '/collect', credential: 'collect-body', kind: 'browser', params: none,
     body: (f, n) => ({ key: f.browserKey, visitorId: uuid(n), sessionId: `bs-${n}`, sentAt: T0 - 1_000, events: ['pageview', 'view', 'identify', 'custom'].map((t) => collectEvent(f, n, t)) }) },
+  { name: 'POST /collect (?key=)', method: 'POST', route: '/collect', credential: 'query-key', kind: 'browser', params: none,
+    body: (f, n) => ({ visitorId: uuid(n), sentAt: T0 - 1_000, events: [collectEvent(f, n, 'pageview'), collectEvent(f, n, 'custom')] }) },
   { name: 'GET /collect/config', method: 'GET', route: '/collect/config', credential: 'query-key', kind: 'browser', params: none, query: (f) => ({ key: f.browserKey }) },
   // ---- admin --------------------------------------------------------------------------------
   { name: 'POST /admin/v1/workspaces', method: 'POST', route: '/admin/v1/workspaces', credential: 'admin', kind: 'admin', params: none,
@@ -188,8 +191,8 @@ export function withCredential(ep: Endpoint, secret: string | null, body: unknow
       const { key: _key, ...rest } = body as Record<string, unknown>;
       return { headers, body: rest, query };
     }
-    if (ep.credential === 'query-key' && query !== undefined) {
-      const { key: _key, ...rest } = query;
+    if ((ep.credential === 'query-key' || ep.credential === 'query-api-key') && query !== undefined) {
+      const { key: _key, api_key: _apiKey, ...rest } = query;
       return { headers, body, query: rest };
     }
     return { headers, body, query };
@@ -206,6 +209,8 @@ export function withCredential(ep: Endpoint, secret: string | null, body: unknow
       return { headers, body: { ...(body as Record<string, unknown>), key: secret }, query };
     case 'query-key':
       return { headers, body, query: { ...query, key: secret } };
+    case 'query-api-key':
+      return { headers, body, query: { ...query, api_key: secret } };
     case 'none':
       break;
   }

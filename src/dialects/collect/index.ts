@@ -23,7 +23,8 @@ const SHAPE = `The body must be {"key": "cl_pk_…", "visitorId", "sessionId", "
 function read(input: HttpInput): DialectRequest {
   const body = input.body;
   const record = isRecord(body) ? body : {};
-  const key = typeof record.key === 'string' ? record.key : input.query.key ?? null;
+  // ?key=a&key=b arrives as an array: not a key.
+  const key = typeof record.key === 'string' ? record.key : typeof input.query.key === 'string' ? input.query.key : null;
   const { key: _key, events, ...envelope } = record;
   let unreadable = input.bodyError;
   let items: unknown[] = [];
