@@ -256,33 +256,35 @@ export type Send = (method: string, url: string, headers: Record<string, string>
 
 /**
  * Creates workspace `ws` with everything the catalog's valid requests name: keys, a goal, an
- * optimization, a stored conversion, a visitor's views and an attribution run.
+ * optimization, a stored conversion, a visitor's views and an attribution run. Identifiers are
+ * built from `tag`; content no request ever carries (names, session ids, variation keys, a
+ * property, a URL) holds `secret`, so an answer that shows it shows the workspace's data.
  */
-export async function seed(send: Send, adminToken: string, ws: string, settings: Record<string, unknown> = {}, tag = ws): Promise<Fixture> {
+export async function seed(send: Send, adminToken: string, ws: string, settings: Record<string, unknown> = {}, tag = ws, secret = tag): Promise<Fixture> {
   const admin = async (method: string, url: string, body?: unknown) => {
     const res = await send(method, `/admin/v1${url}`, { authorization: `Bearer ${adminToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body === undefined ? undefined : JSON.stringify(body));
     if (res.status >= 300) throw new Error(`seed ${method} ${url}: ${res.status} ${res.raw}`);
     return res.body;
   };
-  await admin('POST', '/workspaces', { id: ws, name: `${tag} workspace`, settings });
-  const serverKey = (await admin('POST', `/workspaces/${ws}/keys`, { name: `${tag} server`, kind: 'server' })).key as string;
-  const browserKey = (await admin('POST', `/workspaces/${ws}/keys`, { name: `${tag} browser`, kind: 'browser' })).key as string;
-  const keyId = (await admin('POST', `/workspaces/${ws}/keys`, { name: `${tag} spare`, kind: 'server' })).id as string;
+  await admin('POST', '/workspaces', { id: ws, name: `${secret} workspace`, settings });
+  const serverKey = (await admin('POST', `/workspaces/${ws}/keys`, { name: `${secret} server`, kind: 'server' })).key as string;
+  const browserKey = (await admin('POST', `/workspaces/${ws}/keys`, { name: `${secret} browser`, kind: 'browser' })).key as string;
+  const keyId = (await admin('POST', `/workspaces/${ws}/keys`, { name: `${secret} spare`, kind: 'server' })).id as string;
   const goalName = `${tag}-goal`;
-  const goalId = (await admin('POST', `/workspaces/${ws}/goals`, { apiName: goalName, name: `${tag} goal` })).id as number;
-  const spareGoalId = (await admin('POST', `/workspaces/${ws}/goals`, { apiName: `${tag}-spare-goal` })).id as number;
+  const goalId = (await admin('POST', `/workspaces/${ws}/goals`, { apiName: goalName, name: `${secret} goal` })).id as number;
+  const spareGoalId = (await admin('POST', `/workspaces/${ws}/goals`, { apiName: `${tag}-spare-goal`, name: `${secret} spare goal` })).id as number;
   const optimization = `${tag}-opt`;
-  const variations: [string, string] = [`${tag}-a`, `${tag}-b`];
-  await admin('POST', `/workspaces/${ws}/optimizations`, { key: optimization, name: `${tag} test`, variations: variations.map((key) => ({ key })), goals: [goalName] });
+  const variations: [string, string] = [`${secret}-a`, `${secret}-b`];
+  await admin('POST', `/workspaces/${ws}/optimizations`, { key: optimization, name: `${secret} test`, variations: variations.map((key) => ({ key, name: `${secret} ${key}` })), goals: [goalName] });
   const visitorId = `${tag}-visitor`;
   const userDomain = `${tag}-crm`;
   const userId = `${tag}-user`;
   const conversionKey = `${tag}-conversion`;
   const events = { events: [
-    { type: 'view', visitorId, sessionId: `${tag}-session`, optimization, variation: variations[1], timestamp: T0 - 3_600_000 },
-    { type: 'identify', visitorId, userDomain, userId, timestamp: T0 - 3_500_000 },
-    { type: 'conversion', name: goalName, userDomain, userId, idempotencyKey: conversionKey, value: 42, currency: 'USD', timestamp: T0 - 3_000_000, properties: { secret: `${tag}-property` } },
+    { type: 'view', visitorId, sessionId: `${secret}-session`, optimization, variation: variations[1], timestamp: T0 - 3_600_000, url: `https://shop.example/${secret}` },
+    { type: 'identify', visitorId, sessionId: `${secret}-session`, userDomain, userId, timestamp: T0 - 3_500_000 },
+    { type: 'conversion', name: goalName, userDomain, userId, idempotencyKey: conversionKey, value: 42, currency: 'USD', timestamp: T0 - 3_000_000, properties: { secret: `${secret}-property` } },
   ] };
   const stored = await send('POST', '/v1/events', { authorization: `Bearer ${serverKey}`, 'content-type': 'application/json' }, JSON.stringify(events));
   if (stored.status !== 200) throw new Error(`seed events: ${stored.status} ${stored.raw}`);
