@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import JSON5 from 'json5';
 import sjson from 'secure-json-parse';
 import { ingestError, type IngestError } from '../core/index.js';
+import { redactText } from '../ingest/index.js';
 
 /** Deeper than any body we define; a 10,000-deep array is refused before it is parsed. */
 export const MAX_DEPTH = 32;
@@ -74,7 +75,8 @@ export function readJson(buf: Buffer, relaxed: boolean): unknown {
         // fall through to the strict parser's message
       }
     }
-    return new UnreadableBody(ingestError('invalid_json', `The body is not valid JSON: ${message.replace(/^Unexpected/, 'unexpected').slice(0, 200)}.`), text);
+    // V8's message quotes the text around the error, which may hold an email or a phone number.
+    return new UnreadableBody(ingestError('invalid_json', `The body is not valid JSON: ${redactText(message.replace(/^Unexpected/, 'unexpected')).slice(0, 200)}.`), text);
   }
 }
 

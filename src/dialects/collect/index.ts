@@ -1,5 +1,5 @@
 import { ERROR_CATALOG, ingestError, type IngestError } from '../../core/index.js';
-import { checker, errorDetail, isRecord, sortOutcome } from '../shared/index.js';
+import { checker, errorDetail, isRecord, privately, sortOutcome } from '../shared/index.js';
 import { headerValue, type Dialect, type DialectRequest, type HttpAnswer, type HttpInput } from '../types.js';
 import { CollectBodySchema, CollectResponseSchema, EnvelopeSchema, MAX_BATCH } from './schema.js';
 import { collectToDraft } from './to-draft.js';
@@ -43,7 +43,7 @@ function read(input: HttpInput): DialectRequest {
     items,
     batch: true,
     maxBatch: MAX_BATCH,
-    toDraft: collectToDraft,
+    toDraft: privately(collectToDraft),
     route: { url: '/collect', params: {} },
     idempotencyKeyHeader: null,
     unreadable,
