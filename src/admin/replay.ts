@@ -1,8 +1,15 @@
-import type { IngestError } from '../core/index.js';
+import { ingestError, type ErrorCode, type IngestError } from '../core/index.js';
 import type { DialectRoute } from '../dialects/index.js';
 import { dialectByName } from '../dialects/index.js';
 import type { IngestPipeline, ResolvedWorkspace } from '../ingest/index.js';
 import type { Store } from '../store/index.js';
+
+/**
+ * Refusals of a body that could not be read. Its kept text is what was refused (or, for bytes
+ * that were not UTF-8, their Latin-1 reading), so parsing it again would store what ingestion
+ * refused — a "__proto__" key, or mojibake.
+ */
+const UNREADABLE: ReadonlySet<string> = new Set<ErrorCode>(['invalid_json', 'invalid_utf8', 'nesting_too_deep', 'forbidden_key']);
 
 export type ReplayResult =
   | { id: number; status: 'stored' | 'duplicate'; eventIds: number[] }
@@ -23,6 +30,10 @@ export async function replayRejections(store: Store, pipeline: IngestPipeline, w
   const results: ReplayResult[] = [];
   for (const r of rejections) {
     if (r.replayedAt !== null) { results.push({ id: r.id, status: 'skipped', reason: `already replayed as event ${r.replayedEventId ?? '?'}` }); continue; }
+    if (UNREADABLE.has(r.code)) {
+      results.push({ id: r.id, status: 'rejected', error: ingestError(r.code as ErrorCode, `The body still cannot be read: ${r.message}`) });
+      continue;
+    }
     const route: DialectRoute | undefined = dialectByName(r.dialect)?.routes.find((x) => x.url === r.route.url);
     if (route === undefined) { results.push({ id: r.id, status: 'skipped', reason: `no endpoint ${r.route.url} in dialect ${r.dialect}` }); continue; }
     let body: unknown;

@@ -39,12 +39,14 @@ export async function resultsSeries(store: Store, o: Optimization, q: ResultsSer
   const to = instant(q.to) ?? now;
   const start = Math.floor((from ?? o.createdAt) / step) * step;
   if (!Number.isFinite(start) || !Number.isFinite(to) || to <= start) throw new ServiceError('field_invalid', 'to must be after from (and after the optimization was created when from is not given).');
+  // Counted before the points are listed: `to` may be years (or 1e308 ms) away.
+  const count = Math.ceil((to - start) / step);
+  if (count > MAX_SERIES_POINTS) {
+    throw new ServiceError('field_invalid', `That range has ${count} ${interval}s; ask for at most ${MAX_SERIES_POINTS} points (a shorter range, or interval=day).`);
+  }
   const ends: number[] = [];
   for (let at = start + step; at < to; at += step) ends.push(at);
   ends.push(to);
-  if (ends.length > MAX_SERIES_POINTS) {
-    throw new ServiceError('field_invalid', `That range has ${ends.length} ${interval}s; ask for at most ${MAX_SERIES_POINTS} points (a shorter range, or interval=day).`);
-  }
   const points: SeriesPoint[] = [];
   let goal = '';
   try {

@@ -1,4 +1,5 @@
 import { effectiveSettings } from '../config/index.js';
+import { redactText } from '../ingest/index.js';
 import type { ApiKeyRecord, Goal, Optimization, Rejection, Workspace } from '../store/index.js';
 
 /** How each resource looks on the wire. Secrets and hashes never appear here. */
@@ -30,6 +31,7 @@ export function rejectionView(r: Rejection) {
   }
   return {
     id: r.id, receivedAt: r.receivedAt, dialect: r.dialect, endpoint: r.route.url, params: r.route.params, index: r.index,
-    code: r.code, message: r.message, field: r.field, body, replayedAt: r.replayedAt, replayedEventId: r.replayedEventId,
+    // The sentence may quote the request (an idempotency key, a value): no email or phone in the answer.
+    code: r.code, message: redactText(r.message), field: r.field, body, replayedAt: r.replayedAt, replayedEventId: r.replayedEventId,
   };
 }

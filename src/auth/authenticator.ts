@@ -18,7 +18,9 @@ export class Authenticator {
   constructor(private readonly keys: KeyStore, private readonly clock: Clock, private readonly ttlMs = 5000) {}
 
   async authenticate(secret: string | null, kind: KeyKind): Promise<ApiKeyRecord | null> {
-    const presented = secret === null || secret.length > 200 ? 'cl_sk_not-a-key' : secret;
+    // Not trusting the type: a repeated query parameter arrives as an array.
+    const usable = typeof secret === 'string' && secret.length <= 200;
+    const presented = usable ? secret : 'cl_sk_not-a-key';
     const now = this.clock.now();
     let record: ApiKeyRecord | null;
     let hash: string;
@@ -37,7 +39,7 @@ export class Authenticator {
       }
     }
     const matches = sameDigest(record?.hash ?? DUMMY_HASH, hash);
-    if (record === null || !matches || secret === null || record.revokedAt !== null || record.kind !== kind) return null;
+    if (record === null || !matches || !usable || record.revokedAt !== null || record.kind !== kind) return null;
     return record;
   }
 

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { HashedUserData, PropertyValue, UserDataField } from '../core/index.js';
+import type { EventContext, HashedUserData, PropertyValue, UserDataField } from '../core/index.js';
 
 const HEX64 = /^[a-fA-F0-9]{64}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** RFC 5321 §4.5.3.1: no address is longer. The bound also keeps EMAIL's backtracking small on hostile strings. */
+const MAX_EMAIL_LENGTH = 320;
+const isEmail = (v: string): boolean => v.length <= MAX_EMAIL_LENGTH && EMAIL.test(v);
 
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -54,14 +57,66 @@ export function hashUserData(raw: Partial<Record<UserDataField, string>>): Hashe
   return any ? out : null;
 }
 
-/** Free-form properties may carry an email someone did not mean to send: store its hash instead. */
+/**
+ * Email addresses in text, as written or percent-encoded in a URL ("jane%40example.com"). A match
+ * starts only where a token starts (the lookbehind): without that, a long run without "@" is
+ * rescanned from each of its characters — a megabyte of "xxx…" held the process for an hour.
+ */
+const EMAIL_IN_TEXT = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/gi;
+/**
+ * Phone numbers as people write them: international ("+1 (415) 555-0123", "%2B44%2020…" in a URL)
+ * or North American with separators ("(415) 555-0123", "415-555-0123"). Bare digit runs are left
+ * alone: they are order ids and timestamps far more often than phones.
+ */
+const PHONE_IN_TEXT = /(?<![\w+%])(?:(?:\+|%2B)\d(?:[\d().\s-]|%20){6,24}\d|\(?\d{3}\)?(?:[\s.-]|%20)?\d{3}(?:[\s.-]|%20)\d{4})(?![\w%])/gi;
+/** Property names that say their value is a phone number ("phone", "mobile_number", "billingPhone", "tel"…). */
+const PHONE_KEY = /^([a-z]*phone|tel|telephone|mobile|cell|fax|whatsapp|sms|msisdn)(number|no|nr)?$/;
+
+const decode = (s: string): string => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+const digits = (s: string): number => s.replace(/\D/g, '').length;
+
+/**
+ * Replaces every email address and phone number in a text by its hash (as user_data would store
+ * it: the same person gets the same hash everywhere). Linear in the text's length.
+ */
+export function redactText(text: string): string {
+  if (!/@|%40|\d{3}/i.test(text)) return text;
+  return text
+    .replace(EMAIL_IN_TEXT, (m) => hashPii('email', decode(m)))
+    .replace(PHONE_IN_TEXT, (m) => {
+      const n = digits(decode(m));
+      return n >= 8 && n <= 15 ? hashPii('phone', decode(m)) : m;
+    });
+}
+
+/** A value under a phone-like name with a phone's worth of digits: hashed as a phone. */
+function phoneByName(key: string, value: string | number): string | null {
+  const text = String(value);
+  if (!PHONE_KEY.test(key.toLowerCase().replace(/[^a-z]/g, ''))) return null;
+  const n = digits(text);
+  return n >= 7 && n <= 15 && !/[A-Za-z]{3}/.test(text) ? hashPii('phone', text) : null;
+}
+
+/**
+ * Free-form properties may carry PII someone did not mean to send: an email (as the whole value or
+ * inside text, nested JSON included), a phone number (inside text, or as the value of a property
+ * named like one). Each is stored as its hash instead.
+ */
 export function scrubProperties(props: Record<string, PropertyValue> | null): Record<string, PropertyValue> | null {
   if (props === null) return null;
   let out: Record<string, PropertyValue> | null = null;
   for (const [k, v] of Object.entries(props)) {
-    if (typeof v === 'string' && EMAIL.test(v.trim())) {
+    if (typeof v === 'boolean') continue;
+    const scrubbed = typeof v === 'string' && isEmail(v.trim()) ? hashPii('email', v) : phoneByName(k, v) ?? (typeof v === 'string' ? redactText(v) : v);
+    if (scrubbed !== v) {
       out ??= { ...props };
-      out[k] = hashPii('email', v);
+      out[k] = scrubbed;
     }
   }
   return out ?? props;
@@ -75,26 +130,41 @@ const FIELD_ALIASES: Record<string, UserDataField> = {
 
 /**
  * A copy of a raw event safe to keep in the quarantine: values under userData/user_data are
- * replaced by their hashes (which replay accepts as pre-hashed), and any email-shaped string
- * elsewhere too. Raw PII never reaches disk, not even for events we refused.
+ * replaced by their hashes (which replay accepts as pre-hashed), even when of the wrong type, and
+ * emails and phone numbers elsewhere too. Raw PII never reaches disk, not even for events we refused.
  */
 export function redactRaw(value: unknown, parentKey = ''): unknown {
   if (typeof value === 'string') {
-    if (EMAIL.test(value.trim())) return hashPii('email', value);
-    return value;
+    if (isEmail(value.trim())) return hashPii('email', value);
+    return phoneByName(parentKey, value) ?? redactText(value);
   }
+  if (typeof value === 'number') return phoneByName(parentKey, value) ?? value;
   if (Array.isArray(value)) return value.map((v) => redactRaw(v));
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   const inUserData = USER_DATA_CONTAINERS.has(parentKey);
   for (const [k, v] of Object.entries(value)) {
-    const field = FIELD_ALIASES[k];
-    out[k] = inUserData && field !== undefined && typeof v === 'string' ? hashPii(field, v) : redactRaw(v, k);
+    const field = Object.hasOwn(FIELD_ALIASES, k) ? FIELD_ALIASES[k] : undefined;
+    out[k] = inUserData && field !== undefined && (typeof v === 'string' || typeof v === 'number') ? hashPii(field, String(v)) : redactRaw(v, k);
   }
   return out;
 }
 
-/** Redacts email-shaped substrings of text that could not be parsed as JSON. */
-export function redactText(text: string): string {
-  return text.replace(/[^\s@"'{}[\],:]+@[^\s@"'{}[\],:]+\.[A-Za-z]{2,}/g, (m) => hashPii('email', m));
+/**
+ * The page address, referrer and user agent with the emails and phone numbers in them hashed
+ * ("…/thanks?email=jane%40example.com"): a page's URL is the commonest way PII reaches analytics.
+ */
+export function scrubContext(context: EventContext | null): EventContext | null {
+  if (context === null) return null;
+  let out: EventContext | null = null;
+  for (const field of ['url', 'referrer', 'userAgent'] as const) {
+    const v = context[field];
+    if (v === undefined) continue;
+    const scrubbed = redactText(v);
+    if (scrubbed !== v) {
+      out ??= { ...context };
+      out[field] = scrubbed;
+    }
+  }
+  return out ?? context;
 }

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   AdminService, CreateGoalSchema, CreateKeySchema, CreateOptimizationSchema, CreateWorkspaceSchema, EventFiltersSchema, PatchOptimizationSchema,
@@ -8,6 +8,7 @@ import {
 } from '../admin/index.js';
 import { sameDigest, hashSecret } from '../auth/index.js';
 import { ServiceError, ingestError, type Clock } from '../core/index.js';
+import { checker } from '../dialects/index.js';
 import type { IngestPipeline, WorkspaceDirectory } from '../ingest/index.js';
 import type { Store } from '../store/index.js';
 import { adminError } from './errors.js';
@@ -37,12 +38,51 @@ export function guardAdmin(scope: FastifyInstance, adminTokenHash: string): void
   });
 }
 
+/**
+ * Admin bodies are checked against their schema as sent, before Fastify's validator (which
+ * coerces types: `{"rateLimitPerMinute": true}` would become 1, `{"name": 5}` "5"): a value of
+ * the wrong type is refused naming its field, like every dialect does.
+ */
+function strictBodies(scope: FastifyInstance): void {
+  const checks = new WeakMap<object, ReturnType<typeof checker>>();
+  scope.addHook('preValidation', async (req) => {
+    const schema = req.routeOptions.schema?.body as TSchema | undefined;
+    if (schema === undefined || req.body === undefined) return;
+    let check = checks.get(schema);
+    if (check === undefined) {
+      check = checker(schema);
+      checks.set(schema, check);
+    }
+    const result = check(req.body, 'body.');
+    if (!result.ok) throw Object.assign(new Error(result.error.message), { statusCode: 400, cl: result.error });
+  });
+}
+
+/**
+ * Fastify's validator lets "1e400" through as an integer (Infinity): a path or query number that
+ * is not finite is refused here, after validation, naming its parameter.
+ */
+export function finiteNumbers(scope: FastifyInstance): void {
+  scope.addHook('preHandler', async (req) => {
+    for (const [part, values] of [['params', req.params], ['querystring', req.query]] as const) {
+      for (const [name, v] of Object.entries((values ?? {}) as Record<string, unknown>)) {
+        if (typeof v === 'number' && !Number.isFinite(v)) {
+          const e = ingestError('field_invalid', `${part}.${name} must be a finite number.`, { field: `${part}.${name}` });
+          throw Object.assign(new Error(e.message), { statusCode: 400, cl: e });
+        }
+      }
+    }
+  });
+}
+
 /** The admin API, spec/api.md §8. Every route needs the admin token; every path is scoped by workspace. */
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { admin, store, pipeline, workspaces, clock } = deps;
 
   void app.register(async (scope) => {
     guardAdmin(scope, deps.adminTokenHash);
+    strictBodies(scope);
+    finiteNumbers(scope);
 
     const ws = (req: FastifyRequest) => (req.params as { ws: string }).ws;
     const tags = (t: string) => ({ tags: [`admin: ${t}`], security });

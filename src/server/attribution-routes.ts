@@ -1,11 +1,12 @@
 import { Type } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WorkspaceIdSchema } from '../admin/index.js';
 import type { AdminService } from '../admin/index.js';
 import { AttributionRunner, dataQuality, explain, goalAt, indexGoalsByName, journey, optimizationResults, ResultsError, type Outcome } from '../attribution/index.js';
 import { effectiveSettings } from '../config/index.js';
 import { ServiceError, type Clock, type StoredEvent } from '../core/index.js';
+import { checker } from '../dialects/index.js';
+import { finiteNumbers } from './admin-routes.js';
 import type { OutcomeChange, Store, StoredOutcome } from '../store/index.js';
 
 const security = [{ adminToken: [] }];
@@ -13,7 +14,7 @@ const tags = ['admin: attribution'];
 const WsParams = Type.Object({ ws: WorkspaceIdSchema });
 const Instant = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ format: 'date-time' })], { description: 'epoch milliseconds or an ISO 8601 time' });
 
-const checkRunBody = TypeCompiler.Compile(Type.Object({ until: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.String({ maxLength: 64 })])) }, { additionalProperties: false }));
+const checkRunBody = checker(Type.Object({ until: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.String({ maxLength: 64 })], { description: 'epoch milliseconds or an ISO 8601 time' })) }, { additionalProperties: false }));
 
 const instant = (v: number | string | undefined): number | undefined => (v === undefined ? undefined : typeof v === 'number' ? v : Date.parse(v));
 
@@ -69,6 +70,7 @@ export function registerAttributionRoutes(app: FastifyInstance, deps: { store: S
   const { store, admin, runner, clock } = deps;
   void app.register(async (scope) => {
     deps.adminGuard(scope);
+    finiteNumbers(scope);
     const ws = (req: FastifyRequest) => (req.params as { ws: string }).ws;
 
     scope.post('/workspaces/:ws/attribution/run', {
@@ -76,8 +78,9 @@ export function registerAttributionRoutes(app: FastifyInstance, deps: { store: S
       schema: { tags, security, summary: 'Run attribution now over the events received up to `until` (default: now). Body (optional): {"until": epoch ms or ISO 8601}.', params: WsParams },
     }, async (req) => {
       await admin.workspace(ws(req));
-      const body: unknown = req.body ?? {};
-      if (!checkRunBody.Check(body)) throw new ServiceError('field_invalid', 'The body must be empty or {"until": <epoch ms or ISO 8601 time>}.');
+      const checked = checkRunBody(req.body ?? {}, 'body.');
+      if (!checked.ok) throw Object.assign(new Error(checked.error.message), { statusCode: 400, cl: { ...checked.error, message: `${checked.error.message.replace(/\.$/, '')}: the body must be empty or {"until": <epoch ms or ISO 8601 time>}.` } });
+      const body = checked.value;
       const until = instant(body.until);
       if (until !== undefined && !Number.isFinite(until)) throw new ServiceError('field_invalid', `until must be epoch milliseconds or an ISO 8601 time, got "${String(body.until)}".`);
       return runner.run(ws(req), until === undefined ? {} : { until });

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import JSON5 from 'json5';
 import sjson from 'secure-json-parse';
 import { ingestError, type IngestError } from '../core/index.js';
+import { redactText } from '../ingest/index.js';
 
 /** Deeper than any body we define; a 10,000-deep array is refused before it is parsed. */
 export const MAX_DEPTH = 32;
@@ -74,7 +75,8 @@ export function readJson(buf: Buffer, relaxed: boolean): unknown {
         // fall through to the strict parser's message
       }
     }
-    return new UnreadableBody(ingestError('invalid_json', `The body is not valid JSON: ${message.replace(/^Unexpected/, 'unexpected').slice(0, 200)}.`), text);
+    // V8's message quotes the text around the error, which may hold an email or a phone number.
+    return new UnreadableBody(ingestError('invalid_json', `The body is not valid JSON: ${redactText(message.replace(/^Unexpected/, 'unexpected')).slice(0, 200)}.`), text);
   }
 }
 
@@ -88,10 +90,26 @@ function flagsOf(req: FastifyRequest): RouteFlags {
   return (req.routeOptions.config as RouteFlags | undefined) ?? {};
 }
 
+/**
+ * A body sent compressed (or labelled so) is refused, never inflated: a few KB of gzip can hold
+ * gigabytes, and no client of ours compresses (RFC 9110 §8.4: 415 for a coding the server does not accept).
+ */
+function encodingRefusal(req: FastifyRequest): Error | null {
+  const coding = req.headers['content-encoding'];
+  if (coding === undefined || /^\s*(identity)?\s*$/i.test(coding)) return null;
+  const message = `Content-Encoding "${coding.slice(0, 40)}" is not accepted; send the body uncompressed (no Content-Encoding header).`;
+  return Object.assign(new Error(message), { statusCode: 415, code: 'unsupported_media_type', cl: ingestError('unsupported_media_type', message) });
+}
+
 /** Replaces Fastify's JSON parser with readJson for application/json and text/plain (sendBeacon). */
 export function installBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   const parse = (req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void): void => {
+    const refused = encodingRefusal(req);
+    if (refused !== null) {
+      done(refused);
+      return;
+    }
     const flags = flagsOf(req);
     const value = readJson(body, flags.relaxedJson === true);
     if (value instanceof UnreadableBody && flags.ingest !== true) {

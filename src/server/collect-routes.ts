@@ -76,9 +76,16 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectDeps): 
     },
   }, async (req, reply) => {
     const input = httpInput(req);
+    // The key travels in the body (sendBeacon cannot set headers): a body that cannot be read has
+    // no key, and "no key was sent" would blame the wrong thing.
+    if (input.bodyError !== null && input.query.key === undefined) return refuse(reply, req, input.bodyError.error);
+    const dryRun = input.query.dryRun;
+    if (dryRun !== undefined && dryRun !== 'true' && dryRun !== 'false') {
+      return refuse(reply, req, ingestError('field_invalid', 'dryRun must be "true" or "false" (given once); nothing was stored.', { field: 'dryRun' }));
+    }
     const request = {
       ...route.read(input),
-      dryRun: (req.query as { dryRun?: string }).dryRun === 'true',
+      dryRun: dryRun === 'true',
       quarantine: true,
       // A page's own address and browser, unlike a backend's, describe the visitor (the address is truncated).
       clientIp: req.ip,

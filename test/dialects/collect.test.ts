@@ -187,7 +187,8 @@ describe('collect dialect: POST /collect', () => {
       const missing = await ws.send(ws.batch([pageview()], { visitorId: undefined }));
       assert.deepEqual([missing.status, missing.body.error.field], [400, 'events[0].visitorId']);
       const json = await ws.send('{"key": "' + ws.browserKey + '", "events": [', { key: null });
-      assert.equal(json.status, 401, 'an unreadable body names no key');
+      // An unreadable body carries no readable key: it is refused for what is wrong with it, and not kept (no workspace is known).
+      assert.deepEqual([json.status, json.body.error.code], [400, 'invalid_json']);
       assert.equal((await ws.rejections()).length, 4);
     });
 

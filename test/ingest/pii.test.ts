@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { hashPii, hashUserData, normalisePii, redactRaw, redactText, scrubProperties } from '../../src/ingest/index.js';
+import { scrubContext } from '../../src/ingest/pii.js';
 
 /**
  * Reference hashes published by Meta in "Customer Information Parameters" (Conversions API),
@@ -155,5 +156,45 @@ describe('redactRaw', () => {
 describe('redactText', () => {
   it('hashes email-shaped text in a body that is not JSON', () => {
     assert.equal(redactText('{email: John_Smith@gmail.com, broken'), `{email: ${META.email}, broken`);
+  });
+
+  it('hashes emails and phone numbers inside text, URL-encoded ones too, as user_data would', () => {
+    assert.equal(redactText('call +1 (650) 555-1212 or write to John_Smith@gmail.com.'), `call ${META.phone} or write to ${META.email}.`);
+    assert.equal(redactText('https://shop.example/?e=John_Smith%40gmail.com&p=%2B1%20(650)%20555-1212&x=1'), `https://shop.example/?e=${META.email}&p=${META.phone}&x=1`);
+    assert.equal(redactText('(650) 555-1212 / 650-555-1212'), `${hashPii('phone', '(650) 555-1212')} / ${hashPii('phone', '650-555-1212')}`);
+  });
+
+  it('leaves order ids, timestamps, dates and versions alone', () => {
+    const text = 'order 12345678 at 1768478400000 on 2026-01-15T12:00:00Z, v1.2.3, 3.14159';
+    assert.equal(redactText(text), text);
+  });
+
+  it('takes linear time on a megabyte built to make a regular expression backtrack', () => {
+    for (const text of ['x'.repeat(1_000_000), `a@${'x.'.repeat(500_000)}`, `a@${'.'.repeat(1_000_000)} x`, '+1 '.repeat(330_000), 'a%40'.repeat(250_000)]) {
+      const started = performance.now();
+      redactText(text);
+      redactRaw({ note: text });
+      assert.ok(performance.now() - started < 2000, `${text.slice(0, 12)}…: ${(performance.now() - started).toFixed(0)} ms`);
+    }
+  });
+});
+
+describe('scrubProperties and redactRaw, beyond whole-value emails', () => {
+  it('hashes emails and phones inside text and nested JSON, and values of phone-named properties', () => {
+    assert.deepEqual(scrubProperties({ note: 'reach me at John_Smith@gmail.com', items: '[{"tel":"+1 (650) 555-1212"}]', billingPhone: '6505551212', iphone: 'iPhone 15', order: '6505551212' }), {
+      note: `reach me at ${META.email}`, items: `[{"tel":"${META.phone}"}]`, billingPhone: hashPii('phone', '6505551212'), iphone: 'iPhone 15', order: '6505551212',
+    });
+  });
+
+  it('hashes user_data values of the wrong type too, in what the quarantine keeps', () => {
+    assert.deepEqual(redactRaw({ user_data: { phone: 16505551212 }, properties: { mobile: 16505551212 } }), { user_data: { phone: META.phone }, properties: { mobile: META.phone } });
+  });
+});
+
+describe('scrubContext', () => {
+  it('hashes emails and phones in a page address, a referrer and a user agent', () => {
+    assert.deepEqual(scrubContext({ url: 'https://x.example/?email=John_Smith%40gmail.com', referrer: 'https://x.example/', userAgent: 'Agent (John_Smith@gmail.com)', ip: '203.0.113.0' }), {
+      url: `https://x.example/?email=${META.email}`, referrer: 'https://x.example/', userAgent: `Agent (${META.email})`, ip: '203.0.113.0',
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { ERROR_CATALOG, ingestError, type IngestError } from '../../core/index.js';
-import { checker, errorDetail, isRecord, sortOutcome } from '../shared/index.js';
+import { checker, errorDetail, isRecord, privately, sortOutcome } from '../shared/index.js';
 import { headerValue, type Dialect, type DialectRequest, type HttpAnswer, type HttpInput } from '../types.js';
 import { CollectBodySchema, CollectResponseSchema, EnvelopeSchema, MAX_BATCH } from './schema.js';
 import { collectToDraft } from './to-draft.js';
@@ -23,7 +23,8 @@ const SHAPE = `The body must be {"key": "cl_pk_…", "visitorId", "sessionId", "
 function read(input: HttpInput): DialectRequest {
   const body = input.body;
   const record = isRecord(body) ? body : {};
-  const key = typeof record.key === 'string' ? record.key : input.query.key ?? null;
+  // ?key=a&key=b arrives as an array: not a key.
+  const key = typeof record.key === 'string' ? record.key : typeof input.query.key === 'string' ? input.query.key : null;
   const { key: _key, events, ...envelope } = record;
   let unreadable = input.bodyError;
   let items: unknown[] = [];
@@ -42,7 +43,7 @@ function read(input: HttpInput): DialectRequest {
     items,
     batch: true,
     maxBatch: MAX_BATCH,
-    toDraft: collectToDraft,
+    toDraft: privately(collectToDraft),
     route: { url: '/collect', params: {} },
     idempotencyKeyHeader: null,
     unreadable,

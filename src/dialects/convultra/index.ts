@@ -1,6 +1,6 @@
 import { ERROR_CATALOG, type IngestError, type StoredEvent } from '../../core/index.js';
 import type { EventResult } from '../../ingest/index.js';
-import { answerSingle, bodyItems, sortOutcome } from '../shared/index.js';
+import { answerSingle, bodyItems, privately, sortOutcome, withoutPii } from '../shared/index.js';
 import { credentialFrom, type DialectRequest, headerValue, type Dialect, type HttpAnswer, type HttpInput } from '../types.js';
 import { ConvultraBatchSchema, ConvultraEventSchema, ConvultraResponseSchema, MAX_BATCH } from './schema.js';
 import { convultraToDraft } from './to-draft.js';
@@ -8,7 +8,8 @@ import { convultraToDraft } from './to-draft.js';
 /** "evt_<received ms>_<id in base 36>": the same for a retry as for the first request. */
 export const eventIdOf = (e: StoredEvent): string => `evt_${e.receivedAt}_${e.id.toString(36).padStart(6, '0')}`;
 
-function error(e: IngestError): HttpAnswer {
+function error(refusal: IngestError): HttpAnswer {
+  const e = withoutPii(refusal);
   const status = ERROR_CATALOG[e.code].status;
   return { status, body: { success: false, error: e.message, code: e.code, ...(e.fields !== undefined ? { fields: e.fields } : {}) } };
 }
@@ -23,7 +24,7 @@ function read(input: HttpInput, batch: boolean): DialectRequest {
     items,
     batch,
     maxBatch: batch ? MAX_BATCH : 1,
-    toDraft: convultraToDraft,
+    toDraft: privately(convultraToDraft),
     route: { url: batch ? '/v1/track/batch' : '/v1/track', params: {} },
     idempotencyKeyHeader: headerValue(input.headers, 'idempotency-key'),
     unreadable,
@@ -33,7 +34,7 @@ function read(input: HttpInput, batch: boolean): DialectRequest {
 }
 
 const resultOf = (r: EventResult) => (r.status === 'rejected'
-  ? { index: r.index, success: false, error: r.error.message, code: r.error.code }
+  ? { index: r.index, success: false, error: withoutPii(r.error).message, code: r.error.code }
   : { index: r.index, success: true, event_id: eventIdOf(r.event), ...(r.status === 'duplicate' ? { duplicate: true } : {}) });
 
 /** Convultra Server API (spec/api.md §4). */

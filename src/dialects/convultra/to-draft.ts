@@ -46,13 +46,14 @@ export function convultraToDraft(item: unknown, ctx: ParseContext): Result<Event
   if (!properties.ok) return properties;
 
   const userData: Partial<Record<UserDataField, string>> = {};
+  // Own keys only: a sender's "toString" or "constructor" must not find Object.prototype's.
   for (const [k, v] of Object.entries(e.user_data ?? {})) {
-    const field = USER_DATA[k];
+    const field = Object.hasOwn(USER_DATA, k) ? USER_DATA[k] : undefined;
     if (field !== undefined && typeof v === 'string') userData[field] = v;
   }
   const context: EventContext = {};
   for (const [k, v] of Object.entries(e.context ?? {})) {
-    const field = CONTEXT[k];
+    const field = Object.hasOwn(CONTEXT, k) ? CONTEXT[k] : undefined;
     if (field !== undefined && typeof v === 'string' && v !== '') context[field] = v;
   }
   const userId = e.user_id === undefined ? null : String(e.user_id);

@@ -1,7 +1,7 @@
 import { ERROR_CATALOG, ingestError, type IngestError } from '../../core/index.js';
 import type { EventResult } from '../../ingest/index.js';
 import { credentialFrom, headerValue, type Dialect, type HttpAnswer } from '../types.js';
-import { errorDetail, isRecord, sortOutcome } from '../shared/index.js';
+import { errorDetail, isRecord, privately, sortOutcome } from '../shared/index.js';
 import { MAX_BATCH, NativeBodySchema, NativeResponseSchema } from './schema.js';
 import { nativeToDraft } from './to-draft.js';
 
@@ -44,7 +44,7 @@ export const native: Dialect = {
         items,
         batch,
         maxBatch: MAX_BATCH,
-        toDraft: nativeToDraft,
+        toDraft: privately(nativeToDraft),
         route: { url: '/v1/events', params: {} },
         idempotencyKeyHeader: headerValue(input.headers, 'idempotency-key'),
         unreadable,

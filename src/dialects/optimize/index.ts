@@ -1,6 +1,6 @@
 import { ERROR_CATALOG, ingestError, ok, reject, type IngestError, type Result } from '../../core/index.js';
 import { readTimestamp, type EventDraft, type ParseContext } from '../../ingest/index.js';
-import { answerSingle, checker, isRecord } from '../shared/index.js';
+import { answerSingle, checker, isRecord, privately, withoutPii } from '../shared/index.js';
 import { credentialFrom, type DialectRequest, type Dialect, type DialectRoute, type HttpAnswer, type HttpInput } from '../types.js';
 import { OptimizeEventSchema, OptimizeResponseSchema } from './schema.js';
 
@@ -8,7 +8,8 @@ const check = checker(OptimizeEventSchema);
 /** The Optimize API doc refuses conversions older than 2 days; a workspace's own maxEventAgeDays wins. */
 const OPTIMIZE_MAX_AGE_DAYS = 2;
 
-function error(e: IngestError): HttpAnswer {
+function error(refusal: IngestError): HttpAnswer {
+  const e = withoutPii(refusal);
   return {
     status: ERROR_CATALOG[e.code].status,
     body: { error: e.code, message: e.message, ...(e.field !== undefined ? { field: e.field } : {}), ...(e.fields !== undefined ? { fields: e.fields } : {}) },
@@ -57,7 +58,7 @@ function read(input: HttpInput, pathCustomerId: string | null, url: string): Dia
     items: [body],
     batch: false,
     maxBatch: 1,
-    toDraft: toDraft(pathCustomerId),
+    toDraft: privately(toDraft(pathCustomerId)),
     route: { url, params: pathCustomerId === null ? {} : { customerId: pathCustomerId } },
     idempotencyKeyHeader: null,
     unreadable,

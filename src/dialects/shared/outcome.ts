@@ -1,5 +1,5 @@
-import type { IngestError } from '../../core/index.js';
-import type { AcceptedResult, IngestOutcome, RejectedResult } from '../../ingest/index.js';
+import { reject, type IngestError, type Result } from '../../core/index.js';
+import { redactText, type AcceptedResult, type EventDraft, type IngestOutcome, type ParseContext, type RejectedResult } from '../../ingest/index.js';
 import type { HttpAnswer } from '../types.js';
 
 /**
@@ -31,9 +31,27 @@ export function answerSingle(outcome: IngestOutcome, error: (e: IngestError) => 
   return { status: 200, body: { ...ok(accepted[0]!), ...(outcome.dryRun !== null ? { dryRun: outcome.dryRun } : {}) } };
 }
 
+/**
+ * A refusal's sentence without the emails and phone numbers it may quote from the request (a
+ * timestamp given as an email, a customerId that differs): they are hashed, in the answer and in
+ * what the quarantine keeps.
+ */
+export function withoutPii(e: IngestError): IngestError {
+  const message = redactText(e.message);
+  return message === e.message ? e : { ...e, message };
+}
+
+/** A dialect's event reader whose refusals quote no PII (see withoutPii). */
+export function privately(toDraft: (item: unknown, ctx: ParseContext) => Result<EventDraft>): (item: unknown, ctx: ParseContext) => Result<EventDraft> {
+  return (item, ctx) => {
+    const r = toDraft(item, ctx);
+    return r.ok ? r : reject(withoutPii(r.error));
+  };
+}
+
 /** An error as closeloop's own shapes (native, collect) answer it: code, message, and where. */
 export const errorDetail = (e: IngestError) => ({
-  code: e.code, message: e.message,
+  code: e.code, message: withoutPii(e).message,
   ...(e.index !== undefined ? { index: e.index } : {}),
   ...(e.field !== undefined ? { field: e.field } : {}),
   ...(e.fields !== undefined ? { fields: e.fields } : {}),

@@ -1,6 +1,6 @@
 import { ERROR_CATALOG, ingestError, ok, reject, type IngestError, type PropertyValue, type Result } from '../../core/index.js';
 import type { EventDraft, ParseContext } from '../../ingest/index.js';
-import { answerSingle, bodyItems, checker, sortOutcome } from '../shared/index.js';
+import { answerSingle, bodyItems, checker, privately, sortOutcome, withoutPii } from '../shared/index.js';
 import { credentialFrom, type DialectRequest, headerValue, type Dialect, type HttpAnswer, type HttpInput } from '../types.js';
 import { MAX_BATCH, WebAnalyzerBatchSchema, WebAnalyzerEventSchema, WebAnalyzerResponseSchema } from './schema.js';
 
@@ -13,7 +13,8 @@ const CODE_BY_STATUS: Record<number, string> = {
   429: 'rate_limit_exceeded', 500: 'server_error', 503: 'service_unavailable',
 };
 
-function error(e: IngestError): HttpAnswer {
+function error(refusal: IngestError): HttpAnswer {
+  const e = withoutPii(refusal);
   const status = ERROR_CATALOG[e.code].status;
   const body: Record<string, unknown> = { ok: false, error: CODE_BY_STATUS[status] ?? 'server_error', message: e.message };
   if (e.retryAfterSeconds !== undefined) body.retry_after = e.retryAfterSeconds;
@@ -72,7 +73,7 @@ function read(input: HttpInput, batch: boolean): DialectRequest {
     items,
     batch,
     maxBatch: batch ? MAX_BATCH : 1,
-    toDraft,
+    toDraft: privately(toDraft),
     route: { url, params: { websiteId } },
     idempotencyKeyHeader: headerValue(input.headers, 'idempotency-key'),
     unreadable,
@@ -104,7 +105,7 @@ export const webanalyzer: Dialect = {
       read: (input) => read(input, true),
       respond: (outcome) => {
         const { refusal, accepted, rejected: refused } = sortOutcome(outcome);
-        const rejected = refused.map((r) => ({ index: r.index, error: CODE_BY_STATUS[ERROR_CATALOG[r.error.code].status] ?? 'validation_error', message: r.error.message }));
+        const rejected = refused.map((r) => ({ index: r.index, error: CODE_BY_STATUS[ERROR_CATALOG[r.error.code].status] ?? 'validation_error', message: withoutPii(r.error).message }));
         if (refusal !== null) {
           const answer = error(refusal);
           if (rejected.length > 0) (answer.body as Record<string, unknown>).rejected = rejected;
