@@ -33,7 +33,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     io.out(USAGE);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
+  // Own keys only: "constructor" or "toString" is not a command.
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
     io.err(`closeloop: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}.`);
     return 2;

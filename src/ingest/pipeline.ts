@@ -4,7 +4,7 @@ import type { NewRejection, Store } from '../store/index.js';
 import { differingFields } from './differing-fields.js';
 import { truncateIp } from './ip.js';
 import type { IngestMetrics } from './metrics.js';
-import { hashUserData, redactRaw, redactText, scrubProperties } from './pii.js';
+import { hashUserData, redactRaw, redactText, scrubContext, scrubProperties } from './pii.js';
 import { QuotaCounter } from './quota.js';
 import { RateLimiter } from './rate-limit.js';
 import { applyRateLimit, authenticate, checkBatchSize, checkBrowser, checkEnabled, checkQuota, resolveWorkspace } from './steps.js';
@@ -144,6 +144,8 @@ export class IngestPipeline {
       context = ip === null ? rest : { ...rest, ip };
     }
     if (req.userAgent !== null && context?.userAgent === undefined) context = { ...context, userAgent: req.userAgent.slice(0, 512) };
+    // Page addresses and referrers carry emails in their query strings (?email=…): hashed like any property.
+    context = scrubContext(context ?? null);
     const event: CanonicalEvent = {
       workspaceId: ws.workspace.id,
       type: d.type,
@@ -203,7 +205,7 @@ export class IngestPipeline {
     if (text.length > RAW_LIMIT) text = text.slice(0, RAW_LIMIT);
     return {
       workspaceId: ws.workspace.id, receivedAt, dialect: req.dialect, route: req.route, index,
-      code: error.code, message: error.message, field: error.field ?? null, raw: text,
+      code: error.code, message: redactText(error.message), field: error.field ?? null, raw: text,
     };
   }
 

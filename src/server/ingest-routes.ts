@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ingestError } from '../core/index.js';
 import { DIALECTS, type Dialect, type DialectRoute, type HttpInput } from '../dialects/index.js';
 import type { IngestOutcome, IngestPipeline } from '../ingest/index.js';
 import { UnreadableBody } from './body-parser.js';
@@ -44,7 +45,15 @@ function register(app: FastifyInstance, pipeline: IngestPipeline, dialect: Diale
     },
   }, async (req, reply) => {
     const input = httpInput(req);
-    const request = { ...route.read(input), dryRun: (req.query as { dryRun?: string }).dryRun === 'true', quarantine: true, clientIp: null, userAgent: null };
+    // Checked here, not by the schema (documentation only): anything but one "true" or "false"
+    // (1, TRUE, a repeated parameter) is refused, and nothing is stored, dry or not.
+    const dryRun: unknown = (req.query as Record<string, unknown>).dryRun;
+    const badDryRun = dryRun !== undefined && dryRun !== 'true' && dryRun !== 'false';
+    const request = {
+      ...route.read(input),
+      ...(badDryRun ? { unreadable: { error: ingestError('field_invalid', 'dryRun must be "true" or "false" (given once); nothing was stored.', { field: 'dryRun' }), raw: '' } } : {}),
+      dryRun: badDryRun || dryRun === 'true', quarantine: true, clientIp: null, userAgent: null,
+    };
     const outcome = await pipeline.ingest(request);
     const answer = route.respond(outcome, input);
     rateLimitHeaders(reply, outcome);

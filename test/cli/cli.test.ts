@@ -204,6 +204,10 @@ describe('closeloop CLI', () => {
       assertOneSentence(await runCli(['frobnicate']), '', /"frobnicate".*init/);
     });
 
+    it('refuses the names of built-in object members as unknown commands, not with a crash', async () => {
+      for (const name of ['constructor', 'toString', '__proto__']) assertOneSentence(await runCli([name]), '', new RegExp(`"${name}".*init`));
+    });
+
     it('says there is no workspace yet when a command needs one', async () => {
       assertOneSentence(await cli(dir, ['goals', 'list']), 'goals', /closeloop init/);
     });
