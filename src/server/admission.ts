@@ -13,7 +13,7 @@ export const OVERLOAD_RETRY_AFTER_SECONDS = 1;
  * that holds only the bytes it has sent: a client trickling a large body cannot keep a share of
  * the budget it does not use (the request timeout cuts it later).
  */
-const RESERVATION_GRACE_MS = 1000;
+const RESERVATION_GRACE_MS = 250;
 
 /** A refused request's body larger than this is not read: the connection closes after the answer. */
 const UNREAD_BODY_MAX = 64 * 1024;
@@ -100,7 +100,8 @@ export function installAdmission(app: FastifyInstance, opts: { maxInflightBytes:
     if (hold === undefined) return done(null, payload);
     const counted = new Transform({
       transform(chunk: Buffer, _enc, cb: TransformCallback) {
-        if (hold.refused) return cb();
+        // Refused, or answered already (a 413 answers before the body is read): nothing to keep.
+        if (hold.refused || hold.released) return cb();
         hold.received += chunk.length;
         const more = hold.received - hold.bytes;
         if (more <= 0 || budget.take(more)) {
