@@ -15,9 +15,6 @@ export const OVERLOAD_RETRY_AFTER_SECONDS = 1;
  */
 const RESERVATION_GRACE_MS = 250;
 
-/** A refused request's body larger than this is not read: the connection closes after the answer. */
-const UNREAD_BODY_MAX = 64 * 1024;
-
 /** One admitted ingestion request's share of the budget. */
 interface Hold {
   /** Bytes taken from the budget: the announced length, or what arrived once the grace is over. */
@@ -80,13 +77,12 @@ export function installAdmission(app: FastifyInstance, opts: { maxInflightBytes:
 
   app.addHook('onRequest', (req, reply, done) => {
     if (!isIngest(req)) return done();
-    const announced = Math.min(Number(req.headers['content-length']) || 0, opts.maxBodyBytes);
-    if (!budget.admit(announced)) {
-      // Reading a large body only to drop it would cost the CPU the refusal is meant to save:
-      // the connection is closed after the answer instead (the client reads the answer first).
-      if (announced > UNREAD_BODY_MAX) void reply.header('Connection', 'close');
-      return done(overloaded(reply));
-    }
+    const announced = Number(req.headers['content-length']) || 0;
+    // Too large to be taken at all: the body parser answers 413, whatever the load.
+    if (announced > opts.maxBodyBytes) return done();
+    // The body of a refused request is read and dropped after the answer, which keeps the
+    // connection: closing it instead would reset a client still sending, before it reads the 503.
+    if (!budget.admit(announced)) return done(overloaded(reply));
     const hold: Hold = { bytes: announced, received: 0, bodyDone: false, refused: false, released: false, timer: null };
     if (announced > 0) hold.timer = setTimeout(shrink, RESERVATION_GRACE_MS, hold);
     holds.set(req, hold);
