@@ -67,15 +67,23 @@ export class LoopLag {
 }
 
 /**
- * Bytes of ingestion bodies held by the process. A new request is admitted when what is held
- * with it stays within `floor` (an idle service always takes the largest body), or when it stays
- * within `limit` (memory) and the service is keeping up: no more held than it answered in the
- * last `targetMs` at its current pace (Little's law: what is admitted now waits about that long
- * for the writer), and the event loop no later than a quarter of `targetMs` (the CPU is not
- * saturated: requests it has not read yet would wait behind the work).
+ * Ingestion bodies in the process, counted two ways. `held` bounds memory: what admitted
+ * requests have set aside or received, never past `limit`. `work` bounds waiting: the bytes that
+ * have actually arrived and are not answered yet, plus what was admitted in this turn of the event
+ * loop (requests admitted together have not sent their bodies yet). A body announced but not
+ * arriving is no work: a client trickling one holds memory (for a while, see admission.ts) but
+ * does not make others wait.
+ *
+ * A new request is admitted when it fits in memory and the service keeps up with it: the work
+ * with it stays within `floor` (an idle service always takes the largest body), or within what
+ * the service answered in the last `targetMs` at its current pace (Little's law: what is admitted
+ * now waits about that long for the writer) while the event loop runs no later than a quarter of
+ * `targetMs` (the CPU is not saturated: requests it has not read yet would wait behind the work).
  */
 export class InflightBytes {
   #held = 0;
+  #work = 0;
+  #turn = 0;
   readonly answered: Throughput;
   readonly lag: LoopLag;
   constructor(readonly limit: number, readonly targetMs: number, readonly floor: number, now: () => number = () => performance.now()) {
@@ -87,17 +95,23 @@ export class InflightBytes {
     return this.#held;
   }
 
-  /** Admits a request announcing `n` bytes if it fits (see the class); false, and nothing taken, if not. */
-  admit(n: number): boolean {
-    const after = this.#held + n;
-    const fits = after <= this.floor || (after <= this.limit
-      && after <= (this.answered.perSecond() * this.targetMs) / 1000
-      && this.lag.ms() <= this.targetMs / 4);
-    if (fits) this.#held = after;
-    return fits;
+  get work(): number {
+    return this.#work + this.#turn;
   }
 
-  /** Takes `n` more bytes for a body already admitted, if they fit in memory. */
+  /** Admits a request announcing `n` bytes if it fits (see the class) and sets them aside; false, and nothing taken, if not. */
+  admit(n: number): boolean {
+    const work = this.work + n;
+    const fits = this.#held + n <= this.limit && (work <= this.floor
+      || (work <= (this.answered.perSecond() * this.targetMs) / 1000 && this.lag.ms() <= this.targetMs / 4));
+    if (!fits) return false;
+    this.#held += n;
+    if (this.#turn === 0 && n > 0) setImmediate(() => { this.#turn = 0; });
+    this.#turn += n;
+    return true;
+  }
+
+  /** Sets aside `n` more bytes for a body already admitted, if they fit in memory. */
   take(n: number): boolean {
     if (this.#held + n > this.limit) return false;
     this.#held += n;
@@ -106,5 +120,14 @@ export class InflightBytes {
 
   give(n: number): void {
     this.#held -= n;
+  }
+
+  /** Bytes of an admitted body arrived; `done` gives back all that arrived of one once it is answered or cut. */
+  arrived(n: number): void {
+    this.#work += n;
+  }
+
+  done(n: number): void {
+    this.#work -= n;
   }
 }

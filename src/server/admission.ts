@@ -9,11 +9,11 @@ import type { Metrics } from './metrics.js';
 export const OVERLOAD_RETRY_AFTER_SECONDS = 1;
 
 /**
- * How long an upload keeps the whole Content-Length it announced. A body still arriving after
- * that holds only the bytes it has sent: a client trickling a large body cannot keep a share of
- * the budget it does not use (the request timeout cuts it later).
+ * How long an upload keeps the whole Content-Length it announced set aside in memory. A body
+ * still arriving after that holds only the bytes it has sent: a client trickling a large body
+ * cannot keep a share of the budget it does not use (the request timeout cuts it later).
  */
-const RESERVATION_GRACE_MS = 250;
+const RESERVATION_GRACE_MS = 1000;
 
 /** One admitted ingestion request's share of the budget. */
 interface Hold {
@@ -42,11 +42,11 @@ const isIngest = (req: FastifyRequest): boolean => (req.routeOptions.config as {
  * the commit), never pass `maxInflightBytes`, and new ones are admitted only while the service
  * keeps up with about `targetLatencyMs` of work (see InflightBytes).
  *
- * A request that does not fit is refused before its body is read. One that fits has its
- * Content-Length set aside, so it is not refused half-way. A body without a Content-Length, or
- * one still arriving after RESERVATION_GRACE_MS, takes its bytes as they come; if they stop
- * fitting, the rest of the body is read and dropped and the request refused the same way, so the
- * connection stays usable.
+ * A request that does not fit is refused before its body is read (the body is then read and
+ * dropped, which keeps the connection). One that fits has its Content-Length set aside, so it is
+ * not refused half-way. A body without a Content-Length, or one still arriving after
+ * RESERVATION_GRACE_MS, takes memory as its bytes come; if they stop fitting, the rest of the
+ * body is read and dropped and the request refused the same way.
  *
  * The bytes are given back once the answer is on its way (the events are written or refused), or
  * when the connection closes before the body was complete (nothing reached a handler).
@@ -59,6 +59,7 @@ export function installAdmission(app: FastifyInstance, opts: { maxInflightBytes:
     if (hold.released) return;
     hold.released = true;
     budget.give(hold.bytes);
+    budget.done(hold.received);
     hold.bytes = 0;
   };
   const shrink = (hold: Hold): void => {
@@ -99,6 +100,7 @@ export function installAdmission(app: FastifyInstance, opts: { maxInflightBytes:
         // Refused, or answered already (a 413 answers before the body is read): nothing to keep.
         if (hold.refused || hold.released) return cb();
         hold.received += chunk.length;
+        budget.arrived(chunk.length);
         const more = hold.received - hold.bytes;
         if (more <= 0 || budget.take(more)) {
           if (more > 0) hold.bytes += more;

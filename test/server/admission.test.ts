@@ -97,20 +97,37 @@ describe('ingestion admission', () => {
 });
 
 describe('InflightBytes', () => {
-  it('admits within the floor always, beyond it only what the recent pace answers within the target, never past the limit', () => {
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('admits within the floor always, beyond it only what the recent pace answers within the target', async () => {
     let now = 0;
     const b = new InflightBytes(1000, 500, 100, () => now);
     assert.equal(b.admit(100), true, 'the floor');
     assert.equal(b.admit(1), false, 'nothing answered yet: no pace to go by');
     b.give(100);
-    b.answered.add(1200); // 1200 bytes in the last 2 s: 600 B/s, 300 B per 500 ms
+    await nextTurn();
+    b.answered.add(1200); // 600 B/s over the last 2 s: 300 B of work per 500 ms
     assert.equal(b.admit(300), true);
-    assert.equal(b.admit(1), false);
-    assert.equal(b.take(700), true, 'a body already admitted may take up to the limit');
-    assert.equal(b.take(1), false);
-    b.give(1000);
-    now += 2500; // the pace is forgotten after two seconds
-    assert.equal(b.admit(101), false);
+    assert.equal(b.admit(1), false, 'what was admitted in this turn counts as work before its body arrives');
+    await nextTurn();
+    b.arrived(300);
+    assert.equal(b.admit(1), false, 'its body arrived: 300 B of work');
+    b.done(300);
+    b.give(300);
+    now += 2500;
+    assert.equal(b.admit(101), false, 'the pace is forgotten after two seconds');
+  });
+
+  it('counts a body announced but not arriving against memory, not against the pace', async () => {
+    const b = new InflightBytes(1000, 500, 100, () => 0);
     assert.equal(b.admit(100), true);
+    await nextTurn();
+    assert.equal(b.admit(100), true, 'the first body has not arrived: no work yet');
+    await nextTurn();
+    assert.deepEqual([b.held, b.work], [200, 0]);
+    assert.equal(b.take(800), true, 'a body already admitted may take up to the limit');
+    assert.equal(b.take(1), false);
+    assert.equal(b.admit(0), true, 'memory is full, but a request without a body holds none');
+    assert.equal(b.admit(1), false, 'memory is full');
   });
 });
