@@ -29,8 +29,9 @@ export interface Config {
   maxInflightBytes: number;
   /**
    * Ingestion admits about this much work: new requests are refused (503, Retry-After) while the
-   * bodies held exceed what the service answered in the last this-many ms. Bounds the wait of an
-   * admitted request whatever the machine's pace.
+   * bodies received and not yet answered exceed what the service answered in the last this-many
+   * ms, or its event loop runs more than a quarter of it late. Bounds the wait of an admitted
+   * request whatever the machine's pace.
    */
   targetLatencyMs: number;
   /** Longest a client may take to send a request's headers; then 408 and the connection is closed. */
