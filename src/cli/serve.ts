@@ -8,7 +8,10 @@ Runs the service on the embedded SQLite store under --data. Prints
 Stops cleanly on SIGTERM or SIGINT: stops accepting, writes every accepted event, closes the store.
 
 Environment: CLOSELOOP_ADMIN_TOKEN (else one is generated and printed on first start),
-PORT, CLOSELOOP_HOST, CLOSELOOP_DATA, CLOSELOOP_LOG_LEVEL, CLOSELOOP_MAX_BODY_BYTES.`;
+PORT, CLOSELOOP_HOST, CLOSELOOP_DATA, CLOSELOOP_LOG_LEVEL, CLOSELOOP_MAX_BODY_BYTES;
+overload: CLOSELOOP_MAX_INFLIGHT_BYTES, CLOSELOOP_TARGET_LATENCY_MS, CLOSELOOP_MAX_PENDING_COMMITS;
+slow clients: CLOSELOOP_HEADERS_TIMEOUT_MS, CLOSELOOP_REQUEST_TIMEOUT_MS, CLOSELOOP_IDLE_TIMEOUT_MS,
+CLOSELOOP_KEEP_ALIVE_TIMEOUT_MS (see the README's configuration).`;
 
 export async function serve(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, { port: { type: 'string', short: 'p' }, host: { type: 'string' }, 'log-level': { type: 'string' } });

@@ -21,6 +21,27 @@ export interface Config {
   quarantineMaxPerWorkspace: number;
   /** Requests beyond this many waiting for a commit are answered 503 rather than queued. */
   maxPendingCommits: number;
+  /**
+   * Bytes of ingestion request bodies the process holds at once (received, being parsed, or
+   * waiting for their commit); a request that would pass it is answered 503 with Retry-After.
+   * Bounds the memory that a flood of large batches can take.
+   */
+  maxInflightBytes: number;
+  /**
+   * Ingestion admits about this much work: new requests are refused (503, Retry-After) while the
+   * bodies received and not yet answered exceed what the service answered in the last this-many
+   * ms, or its event loop runs more than a quarter of it late. Bounds the wait of an admitted
+   * request whatever the machine's pace.
+   */
+  targetLatencyMs: number;
+  /** Longest a client may take to send a request's headers; then 408 and the connection is closed. */
+  headersTimeoutMs: number;
+  /** Longest a client may take to send a whole request (headers and body); then 408 and the connection is closed. */
+  requestTimeoutMs: number;
+  /** Longest a connection may stay silent while a request is open (nothing received, nothing sent); then it is closed. */
+  idleTimeoutMs: number;
+  /** Longest a kept-alive connection may wait for its next request. Longer than a load balancer's idle timeout (often 60 s), so the balancer closes first. */
+  keepAliveTimeoutMs: number;
   /** Instant the clock starts at (epoch ms; it then runs normally), for demos and tests; null: the system clock. */
   fixedNow: number | null;
 }
@@ -40,6 +61,12 @@ const DEFAULTS: Config = {
   commitMaxRows: 5000,
   quarantineMaxPerWorkspace: 100_000,
   maxPendingCommits: 20_000,
+  maxInflightBytes: 16 * 1_048_576,
+  targetLatencyMs: 500,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  idleTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 72_000,
   fixedNow: null,
 };
 
@@ -79,6 +106,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}, overrides:
   if (env.CLOSELOOP_ADMIN_TOKEN) c.adminToken = env.CLOSELOOP_ADMIN_TOKEN;
   if (env.CLOSELOOP_MAX_BODY_BYTES) c.maxBodyBytes = integer('CLOSELOOP_MAX_BODY_BYTES', env.CLOSELOOP_MAX_BODY_BYTES, 1024, 100 * 1_048_576);
   if (env.CLOSELOOP_COMMIT_MAX_WAIT_MS) c.commitMaxWaitMs = integer('CLOSELOOP_COMMIT_MAX_WAIT_MS', env.CLOSELOOP_COMMIT_MAX_WAIT_MS, 0, 1000);
+  if (env.CLOSELOOP_MAX_PENDING_COMMITS) c.maxPendingCommits = integer('CLOSELOOP_MAX_PENDING_COMMITS', env.CLOSELOOP_MAX_PENDING_COMMITS, 1, 1_000_000);
+  if (env.CLOSELOOP_MAX_INFLIGHT_BYTES) c.maxInflightBytes = integer('CLOSELOOP_MAX_INFLIGHT_BYTES', env.CLOSELOOP_MAX_INFLIGHT_BYTES, 1024, 64 * 1024 * 1_048_576);
+  if (env.CLOSELOOP_TARGET_LATENCY_MS) c.targetLatencyMs = integer('CLOSELOOP_TARGET_LATENCY_MS', env.CLOSELOOP_TARGET_LATENCY_MS, 10, 600_000);
+  if (env.CLOSELOOP_HEADERS_TIMEOUT_MS) c.headersTimeoutMs = integer('CLOSELOOP_HEADERS_TIMEOUT_MS', env.CLOSELOOP_HEADERS_TIMEOUT_MS, 100, 600_000);
+  if (env.CLOSELOOP_REQUEST_TIMEOUT_MS) c.requestTimeoutMs = integer('CLOSELOOP_REQUEST_TIMEOUT_MS', env.CLOSELOOP_REQUEST_TIMEOUT_MS, 100, 3_600_000);
+  if (env.CLOSELOOP_IDLE_TIMEOUT_MS) c.idleTimeoutMs = integer('CLOSELOOP_IDLE_TIMEOUT_MS', env.CLOSELOOP_IDLE_TIMEOUT_MS, 100, 3_600_000);
+  if (env.CLOSELOOP_KEEP_ALIVE_TIMEOUT_MS) c.keepAliveTimeoutMs = integer('CLOSELOOP_KEEP_ALIVE_TIMEOUT_MS', env.CLOSELOOP_KEEP_ALIVE_TIMEOUT_MS, 100, 3_600_000);
   if (env.CLOSELOOP_NOW) c.fixedNow = instant('CLOSELOOP_NOW', env.CLOSELOOP_NOW);
   const level = flags['log-level'] ?? env.CLOSELOOP_LOG_LEVEL ?? env.LOG_LEVEL;
   if (level !== undefined) {
@@ -91,6 +125,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}, overrides:
   Object.assign(c, overrides);
   if (c.databaseUrl !== null && !/^postgres(ql)?:\/\//.test(c.databaseUrl)) {
     throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got "${c.databaseUrl.replace(/\/\/[^@]*@/, '//…@')}".`);
+  }
+  if (c.maxInflightBytes < c.maxBodyBytes) {
+    throw new ConfigError(`CLOSELOOP_MAX_INFLIGHT_BYTES (${c.maxInflightBytes}) must be at least the body limit CLOSELOOP_MAX_BODY_BYTES (${c.maxBodyBytes}), or a body of the largest allowed size could never be admitted.`);
+  }
+  if (c.headersTimeoutMs > c.requestTimeoutMs) {
+    throw new ConfigError(`CLOSELOOP_HEADERS_TIMEOUT_MS (${c.headersTimeoutMs}) must be at most CLOSELOOP_REQUEST_TIMEOUT_MS (${c.requestTimeoutMs}): the headers are part of the request.`);
   }
   c.dataDir = path.resolve(c.dataDir);
   return Object.freeze(c);

@@ -38,6 +38,7 @@ export const ERROR_CATALOG = {
   already_exists: { status: 409, summary: 'A resource with that id or name already exists.' },
   run_in_progress: { status: 409, summary: 'An attribution run of this workspace is already in progress (in this or another process).' },
   store_unavailable: { status: 503, summary: 'The store could not make the write durable; nothing was stored, retry.' },
+  overloaded: { status: 503, summary: 'The service has as much ingestion work in progress as maxInflightBytes and targetLatencyMs allow; nothing was stored, retry after Retry-After seconds.' },
   internal_error: { status: 500, summary: 'An unexpected error; it was logged.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 

@@ -10,6 +10,7 @@ import { SqliteStore, type Store } from '../store/index.js';
 import { guardAdmin, registerAdminRoutes } from './admin-routes.js';
 import { registerAttributionRoutes } from './attribution-routes.js';
 import { AttributionRunner, AttributionScheduler, attributionPreviewer, workerExecutor } from '../attribution/index.js';
+import { installAdmission } from './admission.js';
 import { installBodyParser } from './body-parser.js';
 import { registerCollectRoutes } from './collect-routes.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
@@ -51,9 +52,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // One line per request would cost more than the request itself at ingest rates; errors are logged.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
-    connectionTimeout: 30_000,
-    requestTimeout: 30_000,
-    keepAliveTimeout: 72_000,
+    // Slow or silent clients are cut (408, then the connection closed) without holding up others.
+    connectionTimeout: config.idleTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      // Node checks the headers and request timeouts on this period (30 s by default, which
+      // would let a slow client hold on that much past them).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
+    },
     trustProxy: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     logger: config.logLevel === 'silent' ? false : {
@@ -72,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   let draining = false;
 
   installBodyParser(fastify);
+  installAdmission(fastify, { maxInflightBytes: config.maxInflightBytes, targetLatencyMs: config.targetLatencyMs, maxBodyBytes: config.maxBodyBytes, metrics });
   installErrorHandler(fastify, dialectOfRequest, config.maxBodyBytes);
   fastify.addHook('onResponse', async (req, reply) => {
     metrics.request(req.routeOptions.url ?? 'unmatched', reply.statusCode);

@@ -24,6 +24,25 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ CLOSELOOP_NOW: '2022-05-25T21:30:58.136Z' }).fixedNow, 1653514258136);
   });
 
+  it('reads the overload and slow-client settings, with production defaults', () => {
+    const d = loadConfig({});
+    assert.deepEqual(
+      [d.maxInflightBytes, d.targetLatencyMs, d.maxPendingCommits, d.headersTimeoutMs, d.requestTimeoutMs, d.idleTimeoutMs, d.keepAliveTimeoutMs],
+      [16 * 1_048_576, 500, 20_000, 10_000, 30_000, 30_000, 72_000],
+    );
+    const c = loadConfig({
+      CLOSELOOP_MAX_INFLIGHT_BYTES: '2097152', CLOSELOOP_TARGET_LATENCY_MS: '250', CLOSELOOP_MAX_PENDING_COMMITS: '50',
+      CLOSELOOP_HEADERS_TIMEOUT_MS: '1000', CLOSELOOP_REQUEST_TIMEOUT_MS: '2000', CLOSELOOP_IDLE_TIMEOUT_MS: '3000', CLOSELOOP_KEEP_ALIVE_TIMEOUT_MS: '4000',
+    });
+    assert.deepEqual(
+      [c.maxInflightBytes, c.targetLatencyMs, c.maxPendingCommits, c.headersTimeoutMs, c.requestTimeoutMs, c.idleTimeoutMs, c.keepAliveTimeoutMs],
+      [2_097_152, 250, 50, 1000, 2000, 3000, 4000],
+    );
+    assert.throws(() => loadConfig({ CLOSELOOP_MAX_INFLIGHT_BYTES: '65536' }), new ConfigError('CLOSELOOP_MAX_INFLIGHT_BYTES (65536) must be at least the body limit CLOSELOOP_MAX_BODY_BYTES (1048576), or a body of the largest allowed size could never be admitted.'));
+    assert.throws(() => loadConfig({ CLOSELOOP_HEADERS_TIMEOUT_MS: '60000' }), new ConfigError('CLOSELOOP_HEADERS_TIMEOUT_MS (60000) must be at most CLOSELOOP_REQUEST_TIMEOUT_MS (30000): the headers are part of the request.'));
+    assert.throws(() => loadConfig({ CLOSELOOP_REQUEST_TIMEOUT_MS: '0' }), new ConfigError('CLOSELOOP_REQUEST_TIMEOUT_MS must be a whole number from 100 to 3600000, got "0".'));
+  });
+
   it('refuses bad values with a sentence that names the setting and the rule', () => {
     assert.throws(() => loadConfig({ PORT: 'eighty' }), new ConfigError('PORT must be a whole number from 0 to 65535, got "eighty".'));
     assert.throws(() => loadConfig({}, { port: '70000' }), new ConfigError('--port must be a whole number from 0 to 65535, got "70000".'));
