@@ -104,12 +104,7 @@ function candidatesOf(ctx: EngineContext, goalId: number): { key: string; id: nu
  * that failed or the variations it is attributed to. Pure: the same inputs, the same outcome.
  */
 export function attributeConversion(c: ConversionInput, ctx: EngineContext): Outcome {
-  return attributeRef(toRef(c, ctx.activity), ctx);
-}
-
-/** attributeConversion for a conversion whose ids are already numbered. */
-export function attributeRef(c: ConversionRef, ctx: EngineContext): Outcome {
-  return judge(c, ctx, new Judgement()).outcome(ctx.activity);
+  return judge(toRef(c, ctx.activity), ctx, new Judgement()).outcome(ctx.activity);
 }
 
 /** A view seen by judge(), in numbers. */
