@@ -5,6 +5,8 @@ import { failed, type PartSummary, type SummaryRow } from './types.js';
 interface Scenario {
   title: string; server: 'bare' | 'closeloop'; kind: string; eventsPerRequest: number; reqPerSec: number; eventsPerSec: number;
   p99: number; serverPeakRss: number | null; benchPeakRss: number | null; peakReset: boolean; problems: string[]; ratioToBare: number | null;
+  /** Absent in figures from before it was measured. */
+  refusedShare?: number;
 }
 interface IngestFigures {
   options: { duration: number; warmup: number; connections: number; batchConnections: number; reuseServers: boolean };
@@ -25,7 +27,7 @@ export function ingestSummary(run: PartRun): PartSummary {
     const invalid = s.problems.length > 0 || (bare !== undefined && bare.problems.length > 0);
     return {
       benchmark: `Ingest: ${s.title}`,
-      closeloop: rate(s),
+      closeloop: `${rate(s)}${(s.refusedShare ?? 0) > 0 ? `; ${fmt(100 * s.refusedShare!, 1)} % of requests refused 503 + Retry-After (beyond what it commits)` : ''}`,
       baseline: bare === undefined ? '–' : `bare \`node:http\`: ${rate(bare)}`,
       ratio: invalid ? '**invalid** (see below)' : s.ratioToBare === null ? '–' : times(s.ratioToBare),
       p99: `${p99(s)}${bare === undefined ? '' : ` (bare ${p99(bare)})`}`,
