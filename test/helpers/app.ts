@@ -69,3 +69,15 @@ export async function testApp(overrides: Partial<Config> = {}): Promise<TestApp>
     },
   };
 }
+
+/** How many events a workspace holds, counted page by page through the admin API. */
+export async function eventCount(t: TestApp, workspaceId: string): Promise<number> {
+  let n = 0;
+  let cursor: number | null = null;
+  for (;;) {
+    const page: { events: unknown[]; next: number | null } = (await t.admin('GET', `/admin/v1/workspaces/${workspaceId}/events?limit=1000${cursor === null ? '' : `&after=${cursor}`}`)).body;
+    n += page.events.length;
+    if (page.next === null) return n;
+    cursor = page.next;
+  }
+}

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { ErrorCode } from '../../src/core/index.js';
-import { T0, testApp, type TestApp } from '../helpers/app.js';
+import { eventCount, T0, testApp, type TestApp } from '../helpers/app.js';
 import { figure, sized } from './profile.js';
 
 const DAY = 86_400_000;
@@ -261,18 +261,6 @@ describe('partial batches', () => {
   });
   after(async () => { await t.close(); });
 
-  /** How many events a workspace holds, counted row by row through the admin API. */
-  async function rowCount(ws: string): Promise<number> {
-    let n = 0;
-    let cursor: number | null = null;
-    for (;;) {
-      const page: { events: unknown[]; next: number | null } = (await t.admin('GET', `/admin/v1/workspaces/${ws}/events?limit=1000${cursor === null ? '' : `&after=${cursor}`}`)).body;
-      n += page.events.length;
-      if (page.next === null) return n;
-      cursor = page.next;
-    }
-  }
-
   /** Every quarantined event of a workspace, newest first. */
   async function quarantine(ws: string): Promise<{ index: number | null; code: string; field: string | null }[]> {
     const all = [];
@@ -330,7 +318,7 @@ describe('partial batches', () => {
     const lines: string[] = [];
     for (const d of [NATIVE, CONVULTRA, WEBANALYZER]) {
       const ws = `batch-${d.name}`;
-      const rows = await rowCount(ws);
+      const rows = await eventCount(t, ws);
       const kept = await quarantine(ws);
       const accepted = metric(text, 'closeloop_events_accepted_total', { dialect: d.name });
       const rejected = metric(text, 'closeloop_events_rejected_total', { dialect: d.name });

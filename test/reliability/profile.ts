@@ -15,3 +15,13 @@ export function sized<T>(ci: T, full: T): T {
 export function figure(test: string, text: string): void {
   process.stdout.write(`# reliability[${PROFILE}] ${test}: ${text}\n`);
 }
+
+/** A pseudo-random generator with a fixed seed (mulberry32): the same requests every run. */
+export function seeded(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}

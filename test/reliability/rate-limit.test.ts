@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { T0, testApp, type TestApp } from '../helpers/app.js';
+import { eventCount, T0, testApp, type TestApp } from '../helpers/app.js';
 import { figure, sized } from './profile.js';
 
 const MINUTE = 60_000;
@@ -153,16 +153,7 @@ describe('rate-limit accuracy (simulated clock)', () => {
     assert.deepEqual(dishonest.slice(0, 10), []);
 
     // What was answered 200 is what was stored, per workspace.
-    const stored = async (ws: string) => {
-      let n = 0;
-      let cursor: number | null = null;
-      for (;;) {
-        const page: { events: unknown[]; next: number | null } = (await t.admin('GET', `/admin/v1/workspaces/${ws}/events?limit=1000${cursor === null ? '' : `&after=${cursor}`}`)).body;
-        n += page.events.length;
-        if (page.next === null) return n;
-        cursor = page.next;
-      }
-    };
+    const stored = (ws: string) => eventCount(t, ws);
     assert.equal(await stored(a.id), accepted(flooder) + accepted(ownFlooder) + accepted(neighbour));
     assert.equal(await stored(b.id), accepted(stranger));
   });

@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import { adminRequest, startRealServer, type RealServer } from '../helpers/server.js';
 import { INGEST_ROUTES, storedKeyCounts, type IngestCall, type Tenant } from './ingest-calls.js';
 import { Ledger } from './ledger.js';
-import { figure, sized } from './profile.js';
+import { figure, seeded, sized } from './profile.js';
 
 const ADMIN_TOKEN = 'cl_admin_faults_test_0123456789abcdefghijkl';
 const T0 = Date.UTC(2026, 0, 15, 12);
@@ -57,16 +57,6 @@ async function tenant(server: RealServer, id: string): Promise<Tenant> {
 }
 
 const stored = (server: RealServer, ws: string) => storedKeyCounts((url) => fetch(`${server.url}${url}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).then((r) => r.json() as never), ws);
-
-/** A pseudo-random generator with a fixed seed (mulberry32): the same mix of requests every run. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Request `i` of a mixed stream: every route in turn, batches of 1 to 50 events. */
 function mixedCall(t: Tenant, rnd: () => number, tag: string): IngestCall {
@@ -128,7 +118,7 @@ describe('storage faults for real (real process)', () => {
       server = await startRealServer({ dataDir, env: ENV });
       const ws = await tenant(server, 'disk-full-test');
       const ledger = new Ledger();
-      const rnd = random(1);
+      const rnd = seeded(1);
       let seq = 0;
       for (let i = 0; i < 20; i++) assert.equal((await send(ledger, server, mixedCall(ws, rnd, `warm${seq++}`))).status, 200);
       // Enough data for the WAL to be checkpointed into the database file (1000 pages): the disk
@@ -209,7 +199,7 @@ describe('storage faults for real (real process)', () => {
       server = await startRealServer({ dataDir, env: ENV });
       const ws = await tenant(server, 'busy-test');
       const ledger = new Ledger();
-      const rnd = random(2);
+      const rnd = seeded(2);
       let seq = 0;
       for (let i = 0; i < 10; i++) assert.equal((await send(ledger, server, mixedCall(ws, rnd, `warm${seq++}`))).status, 200);
 

@@ -13,7 +13,7 @@ import { ADMIN_TOKEN, T0, testApp, type TestApp } from '../helpers/app.js';
 import type { InjectedFault } from '../../src/store/sqlite/writer-protocol.js';
 import { INGEST_ROUTES, storedKeyCounts, unavailableCode, type IngestCall, type IngestRoute, type Tenant } from './ingest-calls.js';
 import { Ledger, type Attempt } from './ledger.js';
-import { figure, sized } from './profile.js';
+import { figure, seeded, sized } from './profile.js';
 
 const FAULTS: { name: string; fault: Omit<InjectedFault, 'skip' | 'count'> }[] = [
   { name: 'disk full', fault: { code: 'SQLITE_FULL', at: 'commit' } },
@@ -137,7 +137,7 @@ describe('storage faults at the store boundary (in-process)', () => {
     it('never answers 2xx for an event a failed commit took down, and stores every refused event once when it is sent again', async () => {
       const ws = await t.workspace('faults-mixed', { rateLimitPerMinute: 10_000_000 });
       const ledger = new Ledger();
-      const rnd = random(7);
+      const rnd = seeded(7);
       const REQUESTS = sized(400, 10_000);
       const refusedCalls: IngestCall[] = [];
       let sent = 0;
@@ -257,12 +257,3 @@ function failWith<T extends object>(obj: T, method: keyof T & string, code: Inje
   return () => { delete (obj as Record<string, unknown>)[method]; };
 }
 
-/** A pseudo-random generator with a fixed seed (mulberry32): the same run every time. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
