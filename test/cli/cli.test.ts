@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli, startRealServer, type RealServer } from '../helpers/server.js';
+import { type RealServer, removeTestDir, runCli, startRealServer } from '../helpers/server.js';
 
 /** Commands that stamp times run with the clock started here (CLOSELOOP_NOW), one hour apart. */
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
@@ -18,11 +18,6 @@ const SLACK = 60_000;
 
 function testDataDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'closeloop-cli-test-'));
-}
-
-function removeTestDir(dir: string): void {
-  if (!path.basename(dir).includes('test')) throw new Error(`refusing to delete ${dir}: its name lacks "test"`);
-  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** Runs closeloop on `dir`. */

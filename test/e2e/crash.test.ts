@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { adminRequest, startRealServer, type RealServer } from '../helpers/server.js';
+import { adminRequest, type RealServer, removeTestDir, startRealServer } from '../helpers/server.js';
 
 const ADMIN_TOKEN = 'cl_admin_crash_test_0123456789abcdefghijkl';
 /** The server's clock starts at 2026-01-15T12:00:00Z (CLOSELOOP_NOW), not at the wall clock's time. */
@@ -17,11 +17,6 @@ const WS = 'crash-test';
 
 function testDataDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'closeloop-crash-test-'));
-}
-
-function removeTestDir(dir: string): void {
-  if (!path.basename(dir).includes('test')) throw new Error(`refusing to delete ${dir}: its name lacks "test"`);
-  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 const admin = (server: RealServer, method: string, url: string, body?: unknown) => adminRequest(server, ADMIN_TOKEN, method, url, body);

@@ -86,3 +86,9 @@ export async function adminRequest(server: RealServer, token: string, method: st
   if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
   return json;
 }
+
+/** Removes a test's temporary folder, refusing any whose name does not say it is one. */
+export function removeTestDir(dir: string): void {
+  if (!path.basename(dir).includes('test')) throw new Error(`refusing to delete ${dir}: its name lacks "test"`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}

@@ -19,7 +19,7 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { SqliteAttributionStore } from '../../src/store/sqlite/attribution.js';
 import type { StoredOutcome } from '../../src/store/index.js';
-import { adminRequest, BIN, runCli, startRealServer, type RealServer } from '../helpers/server.js';
+import { adminRequest, BIN, type RealServer, removeTestDir, runCli, startRealServer } from '../helpers/server.js';
 import { figure, sized } from './profile.js';
 
 const TOKEN = 'cl_admin_reliability_attr_kill_test_0123456789';
@@ -42,11 +42,6 @@ const T_RUN = T_END + 60_000;
 /** Visitors in the data set: enough conversions for a run to last long enough to be killed in each phase. */
 const VISITORS = sized(10_000, 40_000);
 const KILLS = sized(2, 5);
-
-function removeTestDir(dir: string): void {
-  if (!path.basename(dir).includes('test')) throw new Error(`refusing to delete ${dir}: its name lacks "test"`);
-  fs.rmSync(dir, { recursive: true, force: true });
-}
 
 async function cli(dataDir: string, now: number, args: string[]): Promise<void> {
   const r = await runCli([...args, '--workspace', WS, '--data', dataDir], { CLOSELOOP_NOW: String(now) });

@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { adminRequest, BIN, runCli, startRealServer, type RealServer } from '../helpers/server.js';
+import { adminRequest, BIN, type RealServer, removeTestDir, runCli, startRealServer } from '../helpers/server.js';
 import { Ledger, storedCounts } from './ledger.js';
 import { figure, sized } from './profile.js';
 
@@ -38,11 +38,6 @@ const WINDOW = sized<[number, number]>([150, 1200], [150, 3000]);
 /** Every this many kills, the next start is killed too, before it listens (during recovery). */
 const STARTUP_KILL_EVERY = 4;
 const READY_WITHIN_MS = 5000;
-
-function removeTestDir(dir: string): void {
-  if (!path.basename(dir).includes('test')) throw new Error(`refusing to delete ${dir}: its name lacks "test"`);
-  fs.rmSync(dir, { recursive: true, force: true });
-}
 
 /** One request as a client would send it again: path, headers, body, and the idempotency keys it carries. */
 interface Request { kind: string; path: string; headers: Record<string, string>; body: string; keys: string[] }

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { adminRequest, startRealServer, type RealServer } from '../helpers/server.js';
+import { adminRequest, type RealServer, removeTestDir, startRealServer } from '../helpers/server.js';
 import { INGEST_ROUTES, storedKeyCounts, type IngestCall, type Tenant } from './ingest-calls.js';
 import { Ledger } from './ledger.js';
 import { figure, seeded, sized } from './profile.js';
@@ -26,11 +26,6 @@ const BUSY_TIMEOUT_MS = 5000;
 
 function testDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'closeloop-faults-test-'));
-}
-
-function removeTestDir(dir: string): void {
-  if (!path.basename(dir).includes('test')) throw new Error(`refusing to delete ${dir}: its name lacks "test"`);
-  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** Why a tmpfs cannot be mounted here (not root, or mount refused), or null when it can. Under CI=true the machine is root: it must. */

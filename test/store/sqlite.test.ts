@@ -7,15 +7,11 @@ import Database from 'better-sqlite3';
 import { ServiceError, type CanonicalEvent } from '../../src/core/index.js';
 import { eventAt, MIGRATIONS, openSqliteStore, type AppendBatch, type SqliteStore } from '../../src/store/index.js';
 import { storeContract } from './contract.js';
+import { removeTestDir } from '../helpers/server.js';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 
 /** Removes a temporary test folder; refuses anything whose name does not say it is a test's. */
-function removeTestDir(dir: string): void {
-  if (!path.basename(dir).includes('test')) throw new Error(`refusing to delete ${dir}: its name lacks "test"`);
-  fs.rmSync(dir, { recursive: true, force: true });
-}
-
 function tempDbFile(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'closeloop-store-test-')), 'closeloop.db');
 }

@@ -41,12 +41,11 @@ export class EventSegments {
    */
   read(workspaceId: string, until: number, visit: (c: EventColumns, total: number) => void): void {
     const list = this.db.prepare('SELECT id, first_id, last_id, n, max_received FROM event_segments WHERE workspace_id = ? ORDER BY first_id');
-    const blob = this.db.prepare('SELECT data FROM event_segments WHERE id = ?').pluck();
     this.db.transaction(() => {
       const segments = list.all(workspaceId) as SegmentRow[];
       const total = segments.reduce((n, s) => n + s.n, 0);
       for (const s of segments) {
-        const columns = decodeColumns(blob.get(s.id) as Buffer);
+        const columns = decodeColumns(this.#blob.get(s.id) as Buffer);
         visit(s.max_received <= until ? columns : filterColumns(columns, (i) => columns.receivedAt[i]! <= until), total);
       }
     })();
