@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ServiceError, type Clock } from '../core/index.js';
+import { pseudonymiseId } from '../ingest/index.js';
 import { newApiKey } from '../auth/index.js';
 import { nextCronRun } from '../attribution/index.js';
 import type { WorkspaceSettingsInput } from '../config/index.js';
@@ -164,9 +165,10 @@ export class AdminService {
     if (q.type) query.type = q.type;
     if (q.name) query.name = q.name;
     if (q.dialect) query.source = q.dialect;
-    if (q.visitorId) query.visitorId = q.visitorId;
+    // Identifiers as the pipeline stored them (an email or phone number in one is kept hashed).
+    if (q.visitorId) query.visitorId = pseudonymiseId(q.visitorId);
     if (q.userDomain) query.userDomain = q.userDomain;
-    if (q.userId) query.userId = q.userId;
+    if (q.userId) query.userId = pseudonymiseId(q.userId);
     return this.store.events.list(workspaceId, query);
   }
 }

@@ -1,6 +1,5 @@
 import { AttributionRunner, optimizationResults, ResultsError } from '../attribution/index.js';
-import { ServiceError } from '../core/index.js';
-import { conversionAnswer } from '../server/attribution-routes.js';
+import { conversionAnswer, findConversion } from '../server/attribution-routes.js';
 import { configFrom, iso, parse, pickWorkspace, table, UsageError, withAdmin, type Io } from './context.js';
 
 export const ATTRIBUTE_HELP = `Usage: closeloop attribute [--workspace ID] [--until TIME] [--data ./data] [--json]
@@ -115,9 +114,7 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
   }
   return withAdmin(configFrom(io, values), async (admin, store) => {
     const ws = await pickWorkspace(admin, values.workspace);
-    const event = await store.events.findByIdempotencyKey(ws, key);
-    if (event === null) throw new ServiceError('not_found', `No conversion with idempotency key "${key}" in workspace ${ws}.`);
-    const a = await conversionAnswer(store, ws, event);
+    const a = await conversionAnswer(store, ws, await findConversion(store, ws, key));
     if (values.json === true) io.out(JSON.stringify(a, null, 2));
     else io.out(`${key}: ${a.outcome}${a.reason === null ? '' : ` (${a.reason})`}\n${a.explanation}`);
     return 0;

@@ -1,7 +1,7 @@
 export { IngestPipeline } from './pipeline.js';
 export { WorkspaceDirectory, type ResolvedWorkspace } from './workspaces.js';
 export { readTimestamp, type TimestampRules } from './timestamp.js';
-export { hashPii, hashUserData, normalisePii, redactRaw, redactText, scrubContext, scrubProperties } from './pii.js';
+export { hashPii, hashUserData, normalisePii, pseudonymiseId, pseudonymiseIdOrNull, redactRaw, redactText, scrubContext, scrubProperties } from './pii.js';
 export { truncateIp } from './ip.js';
 export { RateLimiter } from './rate-limit.js';
 export { originAllowed } from './origins.js';

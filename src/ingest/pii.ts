@@ -95,6 +95,21 @@ export function redactText(text: string): string {
     });
 }
 
+/**
+ * An identifier as it is stored: a visitor, session or user id, or an idempotency key (actionId,
+ * order_id…) that is — or holds — an email address or a phone number written as one (with "+" or
+ * separators) keeps its shape but each of them is replaced by its hash, the one user_data.email or
+ * .phone gets: joins still match (the same address always gives the same hash, whatever its case),
+ * and every lookup by identifier applies this too, so the raw value finds what was stored.
+ * Idempotent (a hash is left as it is); plain ids — numbers, UUIDs, "crm-123" — are kept as sent.
+ */
+export function pseudonymiseId(id: string): string {
+  return /[@%+]|\d[\s.)-]/.test(id) ? redactText(id) : id;
+}
+
+/** pseudonymiseId over an identifier that may be absent. */
+export const pseudonymiseIdOrNull = (id: string | null): string | null => (id === null ? null : pseudonymiseId(id));
+
 /** A value under a phone-like name with a phone's worth of digits: hashed as a phone. */
 function phoneByName(key: string, value: string | number): string | null {
   const text = String(value);

@@ -4,7 +4,7 @@ import type { NewRejection, Store } from '../store/index.js';
 import { differingFields } from './differing-fields.js';
 import { truncateIp } from './ip.js';
 import type { IngestMetrics } from './metrics.js';
-import { hashUserData, redactRaw, redactText, scrubContext, scrubProperties } from './pii.js';
+import { hashUserData, pseudonymiseIdOrNull, redactRaw, redactText, scrubContext, scrubProperties } from './pii.js';
 import { QuotaCounter } from './quota.js';
 import { RateLimiter } from './rate-limit.js';
 import { applyRateLimit, authenticate, checkBatchSize, checkBrowser, checkEnabled, checkQuota, resolveWorkspace } from './steps.js';
@@ -18,6 +18,8 @@ interface Prepared {
   event: CanonicalEvent;
   timestampGiven: boolean;
   raw: unknown;
+  /** The idempotency key held an email or phone number, stored as its hash. */
+  keyHashed: boolean;
 }
 
 /**
@@ -152,11 +154,12 @@ export class IngestPipeline {
       name: d.name,
       occurredAt: d.occurredAt,
       receivedAt,
-      idempotencyKey: d.idempotencyKey,
-      visitorId: d.visitorId,
-      sessionId: d.sessionId,
+      // An email or phone number used as an identifier is stored as its hash (pseudonymiseId).
+      idempotencyKey: pseudonymiseIdOrNull(d.idempotencyKey),
+      visitorId: pseudonymiseIdOrNull(d.visitorId),
+      sessionId: pseudonymiseIdOrNull(d.sessionId),
       userDomain: d.userDomain,
-      userId: d.userId,
+      userId: pseudonymiseIdOrNull(d.userId),
       optimization: d.optimization,
       variation: d.variation,
       value: d.value,
@@ -166,7 +169,7 @@ export class IngestPipeline {
       context: context === null || Object.keys(context).length === 0 ? null : context,
       source: req.dialect,
     };
-    return { index, event, timestampGiven: d.timestampGiven, raw };
+    return { index, event, timestampGiven: d.timestampGiven, raw, keyHashed: event.idempotencyKey !== d.idempotencyKey };
   }
 
   #conflict(first: StoredEvent, p: Prepared, req: IngestRequest): IngestError {
@@ -174,7 +177,7 @@ export class IngestPipeline {
     const key = p.event.idempotencyKey ?? '';
     const where = req.batch ? `events[${p.index}]: ` : '';
     return ingestError('idempotency_conflict',
-      `${where}${req.idempotencyField} "${key.slice(0, 100)}" was already used for a different event; these fields differ: ${names.join(', ')}. Send a new ${req.idempotencyField} for a new event.`,
+      `${where}${req.idempotencyField} "${key.slice(0, 100)}"${p.keyHashed ? ' (the email or phone number in it kept as its hash)' : ''} was already used for a different event; these fields differ: ${names.join(', ')}. Send a new ${req.idempotencyField} for a new event.`,
       { fields: names, field: req.batch ? `events[${p.index}].${req.idempotencyField}` : req.idempotencyField, ...(req.batch ? { index: p.index } : {}) });
   }
 

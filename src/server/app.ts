@@ -5,7 +5,7 @@ import { AdminService } from '../admin/index.js';
 import { Authenticator } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import type { Clock } from '../core/index.js';
-import { IngestPipeline, WorkspaceDirectory } from '../ingest/index.js';
+import { IngestPipeline, redactText, WorkspaceDirectory } from '../ingest/index.js';
 import { SqliteStore, type Store } from '../store/index.js';
 import { guardAdmin, registerAdminRoutes } from './admin-routes.js';
 import { registerAttributionRoutes } from './attribution-routes.js';
@@ -41,8 +41,8 @@ export interface App {
   drain(): void;
 }
 
-/** Query strings and headers that must never reach a log line. */
-const redactUrl = (url: string): string => url.replace(/([?&]api_key=)[^&]*/gi, '$1[redacted]');
+/** Query strings and paths that must never reach a log line: keys, and emails or phones (a journey looked up by one). */
+const redactUrl = (url: string): string => redactText(url.replace(/([?&]api_key=)[^&]*/gi, '$1[redacted]'));
 
 /** Assembles the HTTP service. It does not listen: tests inject requests, `serve` listens. */
 export async function buildApp(deps: AppDeps): Promise<App> {

@@ -5,6 +5,7 @@ import type { AdminService } from '../admin/index.js';
 import { AttributionRunner, dataQuality, explain, goalAt, indexGoalsByName, journey, optimizationResults, ResultsError, type Outcome } from '../attribution/index.js';
 import { effectiveSettings } from '../config/index.js';
 import { ServiceError, type Clock, type StoredEvent } from '../core/index.js';
+import { pseudonymiseId, redactText } from '../ingest/index.js';
 import { checker } from '../dialects/index.js';
 import { finiteNumbers } from './admin-routes.js';
 import type { OutcomeChange, Store, StoredOutcome } from '../store/index.js';
@@ -37,6 +38,16 @@ function outcomeOf(s: StoredOutcome): Outcome {
   return s.outcome === 'attributed'
     ? { outcome: 'attributed', goalId: s.goalId!, attributions: s.attributions, visitors: s.detail.visitors }
     : { outcome: 'not_attributed', reason: s.reason as Extract<Outcome, { outcome: 'not_attributed' }>['reason'], goalId: s.goalId, visitors: s.detail.visitors, deciding: s.detail.deciding as never };
+}
+
+/**
+ * The conversion sent with an idempotency key, looked up as the pipeline stored it (an email or
+ * phone number in the key is kept as its hash: pseudonymiseId), or a 404 that does not quote one.
+ */
+export async function findConversion(store: Store, workspaceId: string, key: string): Promise<StoredEvent> {
+  const event = await store.events.findByIdempotencyKey(workspaceId, pseudonymiseId(key));
+  if (event === null) throw new ServiceError('not_found', `No conversion with idempotency key "${redactText(key)}" in workspace "${workspaceId}".`);
+  return event;
 }
 
 /** GET …/conversions/{key}'s answer (spec/attribution.md "Answers"). */
@@ -101,11 +112,8 @@ export function registerAttributionRoutes(app: FastifyInstance, deps: { store: S
     scope.get('/workspaces/:ws/conversions/:idempotencyKey', {
       schema: { tags, security, summary: 'A conversion by its idempotency key (actionId, order_id, …), its attribution outcome, reason code and explanation.', params: Type.Object({ ws: WorkspaceIdSchema, idempotencyKey: Type.String({ minLength: 1, maxLength: 255 }) }) },
     }, async (req) => {
-      const key = (req.params as { idempotencyKey: string }).idempotencyKey;
       await admin.workspace(ws(req));
-      const event = await store.events.findByIdempotencyKey(ws(req), key);
-      if (event === null) throw new ServiceError('not_found', `No conversion with idempotency key "${key}" in workspace "${ws(req)}".`);
-      return conversionAnswer(store, ws(req), event);
+      return conversionAnswer(store, ws(req), await findConversion(store, ws(req), (req.params as { idempotencyKey: string }).idempotencyKey));
     });
     scope.get('/workspaces/:ws/optimizations/:key/results', {
       schema: {
@@ -135,14 +143,14 @@ export function registerAttributionRoutes(app: FastifyInstance, deps: { store: S
       schema: { tags, security, summary: 'A visitor\'s journey: sessions, views, identities and conversions in time order.', params: Type.Object({ ws: WorkspaceIdSchema, visitorId: Type.String({ minLength: 1, maxLength: 128 }) }) },
     }, async (req) => {
       await admin.workspace(ws(req));
-      return journey(store, clock, ws(req), { visitorId: (req.params as { visitorId: string }).visitorId });
+      return journey(store, clock, ws(req), { visitorId: pseudonymiseId((req.params as { visitorId: string }).visitorId) });
     });
     scope.get('/workspaces/:ws/users/:userDomain/:userId', {
       schema: { tags, security, summary: 'A user\'s journey across every visitor (device) that called setUserId(userDomain, userId).', params: Type.Object({ ws: WorkspaceIdSchema, userDomain: Type.String({ minLength: 1, maxLength: 255 }), userId: Type.String({ minLength: 1, maxLength: 255 }) }) },
     }, async (req) => {
       await admin.workspace(ws(req));
       const p = req.params as { userDomain: string; userId: string };
-      return journey(store, clock, ws(req), { userDomain: p.userDomain, userId: p.userId });
+      return journey(store, clock, ws(req), { userDomain: p.userDomain, userId: pseudonymiseId(p.userId) });
     });
   }, { prefix: '/admin/v1' });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { hashPii, hashUserData, normalisePii, redactRaw, redactText, scrubProperties } from '../../src/ingest/index.js';
+import { hashPii, hashUserData, normalisePii, pseudonymiseId, redactRaw, redactText, scrubProperties } from '../../src/ingest/index.js';
 import { scrubContext } from '../../src/ingest/pii.js';
 
 /**
@@ -196,5 +196,34 @@ describe('scrubContext', () => {
     assert.deepEqual(scrubContext({ url: 'https://x.example/?email=John_Smith%40gmail.com', referrer: 'https://x.example/', userAgent: 'Agent (John_Smith@gmail.com)', ip: '203.0.113.0' }), {
       url: `https://x.example/?email=${META.email}`, referrer: 'https://x.example/', userAgent: `Agent (${META.email})`, ip: '203.0.113.0',
     });
+  });
+});
+
+describe('pseudonymiseId', () => {
+  it('stores an email used as an id as user_data.email\'s hash, whatever its case', () => {
+    assert.equal(pseudonymiseId('John_Smith@gmail.com'), META.email);
+    assert.equal(pseudonymiseId(' JOHN_SMITH@GMAIL.COM'), ` ${META.email}`);
+  });
+
+  it('stores a phone number written as one as user_data.phone\'s hash', () => {
+    assert.equal(pseudonymiseId('+1 (650) 555-1212'), META.phone);
+    assert.equal(pseudonymiseId('(650) 555-1212'), hashPii('phone', '6505551212'));
+  });
+
+  it('keeps the shape of a key that holds an email, hashing only the address', () => {
+    assert.equal(pseudonymiseId('order-17:john_smith@gmail.com'), `order-17:${META.email}`);
+  });
+
+  it('keeps plain ids as sent: CRM numbers, UUIDs, dates, keys with dashes', () => {
+    for (const id of ['23823940', '16505551212', '550e8400-e29b-41d4-a716-446655440000', '2026-11-26T05:00:00Z', 'crm-123-4567', 'sess_1732600000000', 'a+b', '100%'])
+      assert.equal(pseudonymiseId(id), id);
+  });
+
+  it('is idempotent, so looking up a stored id (or the raw one) finds the same row', () => {
+    for (const id of ['jane@example.com', '+44 20 7946 0958', 'x-jane@example.com-1']) {
+      const once = pseudonymiseId(id);
+      assert.notEqual(once, id);
+      assert.equal(pseudonymiseId(once), once);
+    }
   });
 });

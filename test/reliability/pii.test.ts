@@ -15,6 +15,7 @@ import { describe, it } from 'node:test';
 import { startRealServer, type RealServer } from '../helpers/server.js';
 import { T0, seed, type Fixture, type Send } from './endpoints.js';
 import { figure } from './profile.js';
+import { hashPii } from '../../src/ingest/index.js';
 
 const ADMIN_TOKEN = 'cl_admin_pii_test_0123456789abcdefghijklmnopq';
 
@@ -183,17 +184,47 @@ describe('PII (real process, debug logs)', () => {
     assert.deepEqual(leaks, []);
   });
 
-  it('keeps no raw email used as an identifier (userId, visitorId, idempotency key) or quoted by a 409', {
-    todo: 'identifiers are stored as sent (an open decision: hashing them would have to be done everywhere, joins and admin lookups included); the 409\'s quoted key is now redacted in the quarantine',
-  }, async () => {
-    const { leaks } = await session(async ({ f, post }) => {
+  it('keeps no raw email or phone used as an identifier (userId, visitorId, sessionId, idempotency key), and finds them by the raw value', async () => {
+    const found: Record<string, unknown> = {};
+    let f0!: Fixture;
+    const { leaks } = await session(async ({ f, send, post }) => {
+      f0 = f;
       const bearer = { authorization: `Bearer ${f.serverKey}` };
       const apiKey = { authorization: `ApiKey ${f.serverKey}` };
-      await post('native', '/v1/events', bearer, { type: 'conversion', name: 'x', visitorId: EMAIL, userDomain: 'crm', userId: EMAIL, idempotencyKey: EMAIL_2 });
-      await post('native again, other content', '/v1/events', bearer, { type: 'conversion', name: 'y', visitorId: EMAIL, idempotencyKey: EMAIL_2 });
-      await post('optimize', '/event', apiKey, { customerId: f.ws, eventName: 'x', userDomain: 'crm', userId: EMAIL, actionId: PHONE, actionTimestamp: T0 });
-      await post('convultra', '/v1/track', bearer, { event_type: 'purchase', user_id: EMAIL, session_id: PHONE, properties: { order_id: EMAIL } });
+      const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+      // A view by a visitor whose id is an email, who then signs in as that email on the CRM domain…
+      await post('native view', '/v1/events', bearer, { type: 'view', visitorId: EMAIL, optimization: f.optimization, variation: f.variations[1], timestamp: T0 + 10_000 });
+      await post('native identify', '/v1/events', bearer, { type: 'identify', visitorId: EMAIL, userDomain: 'crm', userId: EMAIL.toLowerCase(), timestamp: T0 + 20_000 });
+      // …and converts off-site, keyed by the email, the phone and an order key holding the email.
+      found.first = (await post('optimize', '/event', apiKey, { customerId: f.ws, eventName: f.goalName, userDomain: 'crm', userId: EMAIL, actionId: `order-1:${EMAIL_2}`, actionTimestamp: T0 + 30_000 })).status;
+      found.conflict = await post('optimize, same actionId, other user', '/event', apiKey, { customerId: f.ws, eventName: f.goalName, userDomain: 'crm', userId: 'someone-else', actionId: `order-1:${EMAIL_2}`, actionTimestamp: T0 + 30_000 });
+      await post('native', '/v1/events', bearer, { type: 'conversion', name: f.goalName, sessionId: PHONE, userDomain: 'crm', userId: PHONE_2, idempotencyKey: EMAIL_2, timestamp: T0 + 40_000 });
+      await post('convultra', '/v1/track', bearer, { event_type: 'purchase', user_id: EMAIL, session_id: PHONE, properties: { order_id: PHONE_2, value: 3 }, timestamp: T0 + 45_000 });
+      await send('POST', `/admin/v1/workspaces/${f.ws}/attribution/run`, { ...admin, 'content-type': 'application/json' }, '{}');
+      // Every lookup by identifier takes the raw value (and logs only its hash).
+      const get = async (url: string) => (await send('GET', `/admin/v1/workspaces/${f.ws}/${url}`, admin)).body as Record<string, unknown>;
+      found.conversion = await get(`conversions/${encodeURIComponent(`order-1:${EMAIL_2}`)}`);
+      found.byPhoneKey = await get(`conversions/${encodeURIComponent(PHONE_2)}`);
+      found.userJourney = await get(`users/crm/${encodeURIComponent(EMAIL)}`);
+      found.visitorJourney = await get(`visitors/${encodeURIComponent(EMAIL)}`);
+      found.events = await get(`events?userId=${encodeURIComponent(PHONE_2)}`);
+      found.missing = await send('GET', `/admin/v1/workspaces/${f.ws}/conversions/${encodeURIComponent('nobody@example.net')}`, admin);
     });
     assert.deepEqual(leaks, []);
+    assert.equal(found.first, 200);
+    const conflict = found.conflict as Sent;
+    assert.equal(conflict.status, 409, conflict.raw);
+    assert.match(conflict.raw, /kept as its hash/);
+    const conversion = found.conversion as { outcome: string; attributions: { optimization: string; variation: string }[] };
+    // The conversion (userId = the email, any case) joined the visitor (visitorId = the email) through the identity.
+    assert.equal(conversion.outcome, 'attributed', JSON.stringify(conversion));
+    assert.deepEqual(conversion.attributions.map((a) => [a.optimization, a.variation]), [[f0.optimization, f0.variations[1]]]);
+    assert.equal((found.byPhoneKey as { conversion: { sessionId: string } }).conversion.sessionId, hashPii('phone', PHONE));
+    assert.equal((found.userJourney as { visitors: unknown[] }).visitors.length, 1);
+    assert.ok(((found.visitorJourney as { events: unknown[] }).events).length >= 3, JSON.stringify(found.visitorJourney).slice(0, 500));
+    assert.equal((found.events as { events: unknown[] }).events.length, 1);
+    const missing = found.missing as { status: number; raw: string };
+    assert.equal(missing.status, 404);
+    assert.ok(!missing.raw.includes('nobody@example.net'), missing.raw);
   });
 });
