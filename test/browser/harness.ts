@@ -66,9 +66,14 @@ export async function startHarness(): Promise<Harness> {
   });
   await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
   const pageOrigin = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`;
+  // A browser that cannot start must fail the suite, not leave the servers holding the test process open.
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  }).catch(async (err: unknown) => {
+    pageServer.close();
+    await server.kill();
+    throw err;
   });
   const admin: Harness['admin'] = async (method, url, body) => {
     const res = await fetch(`${server.url}/admin/v1${url}`, {

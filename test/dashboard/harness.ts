@@ -53,6 +53,10 @@ export async function startHarness(prepare: (dataDir: string) => Promise<void> =
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  }).catch(async (err: unknown) => {
+    // A browser that cannot start must fail the suite, not leave the server holding the test process open.
+    await server.kill();
+    throw err;
   });
   const contexts: BrowserContext[] = [];
   const admin: Harness['admin'] = async (method, url, body) => {
