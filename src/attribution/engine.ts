@@ -212,7 +212,7 @@ export class Judgement {
     } else {
       f.str(this.reason);
       const d = this.deciding;
-      if (!this.#hasDeciding()) f.str(null);
+      if (!this.hasDeciding()) f.str(null);
       else {
         f.str(d.optimization);
         a.fingerprintName(f, d.variation);
@@ -226,7 +226,8 @@ export class Judgement {
     return f.value();
   }
 
-  #hasDeciding(): boolean {
+  /** Whether the outcome names the view that decided it (the session reasons). */
+  hasDeciding(): boolean {
     return this.deciding.found && (this.reason === 'session_expired' || this.reason === 'session_max_duration');
   }
 
@@ -242,7 +243,7 @@ export class Judgement {
       return { outcome: 'attributed', goalId: this.goalId!, attributions, visitors };
     }
     const d = this.deciding;
-    const deciding: DecidingView | null = this.#hasDeciding()
+    const deciding: DecidingView | null = this.hasDeciding()
       ? { optimization: d.optimization, variation: a.nameOf(d.variation), viewedAt: d.viewedAt, visitorId: a.nameOf(d.visitor), sessionStart: d.sessionStart, sessionEnd: d.sessionEnd }
       : null;
     return { outcome: 'not_attributed', reason: this.reason, goalId: this.goalId, visitors, deciding };

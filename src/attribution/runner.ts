@@ -1,8 +1,11 @@
 import { effectiveSettings } from '../config/index.js';
 import { randomUUID } from 'node:crypto';
 import { processIdentity, ServiceError, type Clock, type EventType } from '../core/index.js';
-import { eventAt, type AttributionRun, type ChangeWrite, type OutcomeWrite, type ScannedEvent, type Store, type StoredOutcome } from '../store/index.js';
-import { Fingerprint, outcomeFingerprint } from './fingerprint.js';
+import {
+  attributionJson, attributionsJson, decidingJson, detailJson, eventAt, summaryJson,
+  type AttributionRun, type ChangeWrite, type OutcomeWrite, type ScannedEvent, type Store, type StoredOutcome,
+} from '../store/index.js';
+import { Fingerprint } from './fingerprint.js';
 import { ActivityIndex } from './activity.js';
 import { Conversions } from './conversions.js';
 import { judge, Judgement, type EngineContext, type Outcome } from './engine.js';
@@ -127,20 +130,32 @@ export async function runOnce(store: Store, clock: Clock, workspaceId: string, o
   }
 }
 
-/** An outcome as the store writes it, serialised once. */
-export function toWrite(eventId: number, o: Outcome, fingerprint = outcomeFingerprint(o)): OutcomeWrite {
-  const st = toStored(eventId, o);
-  return { eventId, outcome: st.outcome, reason: st.reason, goalId: st.goalId, attributions: JSON.stringify(st.attributions), detail: JSON.stringify(st.detail), fingerprint };
+/**
+ * The outcome a judgement stands for, as the store writes it (outcome-codec.ts), serialised
+ * straight from the judgement's numbers: a first run writes a million of these, and making an
+ * Outcome object first, then its JSON, cost more than judging.
+ */
+function writeOf(eventId: number, j: Judgement, a: ActivityIndex, fingerprint: number): OutcomeWrite {
+  const parts: string[] = [];
+  if (j.reason === null) {
+    for (let k = 0; k < j.attributionCount; k++) {
+      const x = j.attributions[k]!;
+      parts.push(attributionJson(x.optimization, a.nameOf(x.variation), x.viewedAt, a.nameOf(x.visitor)));
+    }
+  }
+  const visitors: string[] = [];
+  for (let k = 0; k < j.visitors.size; k++) visitors.push(JSON.stringify(a.nameOf(j.visitors.items[k]!)));
+  const d = j.deciding;
+  const deciding = j.hasDeciding()
+    ? decidingJson({ optimization: d.optimization, variation: a.nameOf(d.variation), viewedAt: d.viewedAt, visitorId: a.nameOf(d.visitor), sessionStart: d.sessionStart, sessionEnd: d.sessionEnd })
+    : 'null';
+  return { eventId, reason: j.reason, goalId: j.goalId, attributions: `[${parts.join(',')}]`, detail: detailJson(`[${visitors.join(',')}]`, deciding), fingerprint };
 }
 
-/** The restatement's view of an outcome (what it is, not why): JSON of OutcomeChange's before/after. */
-const summaryJson = (o: { outcome: string; reason: string | null }, attributionsJson: string): string =>
-  `{"outcome":${JSON.stringify(o.outcome)},"reason":${JSON.stringify(o.reason)},"attributions":${attributionsJson}}`;
+/** What judging every conversion found: the outcomes to write, and the stored ones it replaces or withdraws. */
+interface Judged { writes: OutcomeWrite[]; rewritten: number[]; withdrawn: number[]; attributed: number; total: number }
 
-async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, options: RunOptions & { startedAt: number }): Promise<RunSummary> {
-  const startedAt = options.startedAt;
-  const t0 = performance.now();
-  const until = options.until ?? startedAt;
+async function judgeAll(store: Store, workspaceId: string, until: number, options: RunOptions): Promise<Judged> {
   const loaded = await loadWorkspace(store, workspaceId, until);
   // Stored outcomes by fingerprint: an unchanged outcome costs a number compared, not a row parsed
   // (nor an Outcome made). Both lists are in event id order, so one pass walks them side by side.
@@ -166,10 +181,20 @@ async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, o
     const known = k < before.ids.length && before.ids[k] === c.id;
     const old = known ? before.prints[k++]! : undefined;
     if (old === fp) continue;
-    writes.push(toWrite(c.id, judgement.outcome(activity), fp));
+    writes.push(writeOf(c.id, judgement, activity, fp));
     if (known) rewritten.push(c.id);
   }
   while (k < before.ids.length) withdrawn.push(before.ids[k++]!);
+  return { writes, rewritten, withdrawn, attributed, total };
+}
+
+async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, options: RunOptions & { startedAt: number }): Promise<RunSummary> {
+  const startedAt = options.startedAt;
+  const t0 = performance.now();
+  const until = options.until ?? startedAt;
+  // Judged in a function of its own: the workspace's events in memory (most of a run's peak) can
+  // be collected while the outcomes are serialised and written.
+  const { writes, rewritten, withdrawn, attributed, total } = await judgeAll(store, workspaceId, until, options);
   // Withdrawn: had an outcome but is no longer a conversion (a custom event whose name stopped
   // naming a goal at its time), so a rerun agrees with a recompute from scratch.
   const olds = await store.attribution.outcomesOf(workspaceId, [...rewritten, ...withdrawn]);
@@ -178,16 +203,16 @@ async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, o
   let unattributed = 0;
   for (const w of writes) {
     const old = olds.get(w.eventId);
-    const oldAttributions = old === undefined ? null : JSON.stringify(old.attributions);
+    const oldAttributions = old === undefined ? null : attributionsJson(old.attributions);
     // Only what a conversion counts for is a restatement; a changed explanation alone is not.
-    if (old !== undefined && old.outcome === w.outcome && old.reason === w.reason && oldAttributions === w.attributions) continue;
-    changes.push({ eventId: w.eventId, before: old === undefined ? null : summaryJson(old, oldAttributions!), after: summaryJson(w, w.attributions) });
-    if (w.outcome === 'attributed' && old?.outcome !== 'attributed') newlyAttributed++;
-    if (w.outcome !== 'attributed' && old?.outcome === 'attributed') unattributed++;
+    if (old !== undefined && old.reason === w.reason && oldAttributions === w.attributions) continue;
+    changes.push({ eventId: w.eventId, before: old === undefined ? null : summaryJson(old.reason, oldAttributions!), after: summaryJson(w.reason, w.attributions) });
+    if (w.reason === null && old?.outcome !== 'attributed') newlyAttributed++;
+    if (w.reason !== null && old?.outcome === 'attributed') unattributed++;
   }
   for (const eventId of withdrawn) {
     const old = olds.get(eventId)!;
-    changes.push({ eventId, before: summaryJson(old, JSON.stringify(old.attributions)), after: null });
+    changes.push({ eventId, before: summaryJson(old.reason, attributionsJson(old.attributions)), after: null });
     if (old.outcome === 'attributed') unattributed++;
   }
   options.onProgress?.(total, total);

@@ -139,20 +139,23 @@ export interface Fingerprints {
   prints: Float64Array;
 }
 
-/** An outcome as a run writes it: its JSON serialised once, and the fingerprint of all of it (see fingerprints()). */
+/**
+ * An outcome as a run writes it, its parts already JSON in the form the store keeps
+ * (outcome-codec.ts), and the fingerprint of all of it (see fingerprints()).
+ */
 export interface OutcomeWrite {
   eventId: number;
-  outcome: StoredOutcome['outcome'];
+  /** null: attributed. */
   reason: string | null;
   goalId: number | null;
-  /** JSON of StoredOutcome['attributions']. */
+  /** attributionsJson(): [[optimization, variation, viewedAt, visitorId], …]. */
   attributions: string;
-  /** JSON of StoredOutcome['detail']. */
+  /** detailJson(): [[visitorId, …], deciding]. */
   detail: string;
   fingerprint: number;
 }
 
-/** A restatement as a run writes it: JSON of OutcomeChange's before and after. */
+/** A restatement as a run writes it: summaryJson() of what the outcome was and became (null: none). */
 export interface ChangeWrite {
   eventId: number;
   before: string | null;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ServiceError, type CanonicalEvent, type StoredEvent } from '../../src/core/index.js';
-import { eventAt, type ApiKeyRecord, type AppendOutcome, type NewRejection, type Optimization, type OutcomeWrite, type ScannedEvent, type Store, type Workspace } from '../../src/store/index.js';
+import { attributionsJson, detailJson, eventAt, type ApiKeyRecord, type AppendOutcome, type NewRejection, type Optimization, type OutcomeWrite, type ScannedEvent, type Store, type Workspace } from '../../src/store/index.js';
 
 export interface OpenedStore {
   store: Store;
@@ -543,9 +543,9 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         notAttributed: 0, changed: 0, newlyAttributed: 0, unattributed: 0,
       });
       const write = (eventId: number, variation: string): OutcomeWrite => ({
-        eventId, outcome: 'attributed', reason: null, goalId: 1, fingerprint: eventId * 7 + variation.length,
-        attributions: JSON.stringify([{ optimization: 'hero', variation, viewedAt: T0, visitorId: `v${eventId}` }]),
-        detail: JSON.stringify({ visitors: [`v${eventId}`], deciding: null }),
+        eventId, reason: null, goalId: 1, fingerprint: eventId * 7 + variation.length,
+        attributions: attributionsJson([{ optimization: 'hero', variation, viewedAt: T0, visitorId: `v${eventId}` }]),
+        detail: detailJson(JSON.stringify([`v${eventId}`]), 'null'),
       });
 
       it('keeps every outcome of a large run, then applies a later run\'s changes and withdrawals only', async () => {

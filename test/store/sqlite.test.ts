@@ -124,6 +124,48 @@ describe('SQLite store', () => {
     }
   });
 
+  it('reads outcomes and restatements kept as objects (before version 4) after the upgrade, results included', async () => {
+    await store.close();
+    const old = tempDbFile();
+    const db = new Database(old);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const m of MIGRATIONS.filter((m) => m.version <= 3)) {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, T0);
+    }
+    db.prepare(`INSERT INTO workspaces VALUES ('acme', 'Acme', '{}', ?)`).run(T0);
+    const insert = db.prepare(`INSERT INTO events (id, workspace_id, type, name, occurred_at, received_at, visitor_id, optimization, variation, value, source)
+      VALUES (?, 'acme', ?, ?, ?, ?, ?, ?, ?, ?, 'native')`);
+    insert.run(1, 'view', null, T0, T0, 'v1', 'hero', 'bold', null);
+    insert.run(2, 'conversion', 'signup', T0 + 1, T0 + 1, 'v1', null, null, 12.5);
+    insert.run(3, 'conversion', 'signup', T0 + 2, T0 + 2, 'v\u00e9"2', null, null, null);
+    db.prepare(`INSERT INTO attribution_runs (id, workspace_id, mode, until, started_at, finished_at, conversions_processed, attributed, not_attributed, changed, newly_attributed, unattributed)
+      VALUES (7, 'acme', 'full', ?, ?, ?, 2, 1, 1, 2, 1, 0)`).run(T0 + 2, T0 + 3, T0 + 4);
+    const attributed = { eventId: 2, outcome: 'attributed', reason: null, goalId: 1, attributions: [{ optimization: 'hero', variation: 'bold', viewedAt: T0, visitorId: 'v1' }], detail: { visitors: ['v1'], deciding: null }, runId: 7 };
+    const expired = { eventId: 3, outcome: 'not_attributed', reason: 'session_expired', goalId: 1, attributions: [],
+      detail: { visitors: ['v\u00e9"2'], deciding: { optimization: 'hero', variation: 'bold', viewedAt: T0 - 9e6, visitorId: 'v\u00e9"2', sessionStart: T0 - 9e6, sessionEnd: T0 - 7e6 } }, runId: 7 };
+    db.prepare(`INSERT INTO attribution_outcome_chunks (workspace_id, first_event, last_event, n, data, prints) VALUES ('acme', 2, 3, 2, ?, '[2,11,3,12]')`).run(JSON.stringify([attributed, expired]));
+    const changes = [
+      { eventId: 2, before: null, after: { outcome: 'attributed', reason: null, attributions: attributed.attributions } },
+      { eventId: 3, before: null, after: { outcome: 'not_attributed', reason: 'session_expired', attributions: [] } },
+    ];
+    db.prepare(`INSERT INTO attribution_change_chunks (run_id, seq, data) VALUES (7, 0, ?)`).run(JSON.stringify(changes));
+    db.close();
+    store = open(old);
+    try {
+      const all = await store.attribution.outcomes('acme');
+      assert.deepEqual([all.get(2), all.get(3)], [attributed, expired]);
+      assert.deepEqual((await store.attribution.run('acme', 7))!.changes, changes);
+      assert.deepEqual([...(await store.attribution.fingerprints('acme')).prints], [11, 12]);
+      const counts = await store.attribution.resultCounts('acme', 'hero', 1, T0, T0 + 10);
+      assert.deepEqual(counts.get('bold'), { visitors: 1, converters: 1, conversions: 1, value: 12.5 });
+    } finally {
+      await store.close();
+      removeTestDir(path.dirname(old));
+      store = open(file);
+    }
+  });
+
   it('writes many concurrent appends in one commit', async () => {
     await store.close();
     const commits: number[] = [];

@@ -3,6 +3,7 @@ import { processAlive } from '../../core/index.js';
 import type { EventColumns } from '../event-columns.js';
 import type { AttributionStore } from '../store.js';
 import type { AttributionRun, ChangeWrite, Fingerprints, OutcomeChange, OutcomeWrite, StoredOutcome } from '../types.js';
+import { changeFromItem, changeJson, type ChangeItem } from '../outcome-codec.js';
 import { OutcomeChunks } from './outcome-chunks.js';
 import { EventSegments } from './segments.js';
 
@@ -64,18 +65,27 @@ export class SqliteAttributionStore implements AttributionStore {
   }
 
   async commitRun(run: Omit<AttributionRun, 'id'>, outcomes: OutcomeWrite[], withdrawn: number[], changes: ChangeWrite[]): Promise<AttributionRun> {
+    // Serialised before the transaction, so that ingestion waits for the write lock only while
+    // the rows go in: the restatement (a first run restates every conversion: a row per change
+    // would cost more than judging them), and a first run's outcomes for the run id it will
+    // most likely get (runs of other workspaces may take it meanwhile; then write() redoes them).
+    const changeChunks: string[] = [];
+    for (let at = 0; at < changes.length; at += CHANGE_CHUNK) {
+      const items: string[] = [];
+      for (let i = at; i < Math.min(changes.length, at + CHANGE_CHUNK); i++) items.push(changeJson(changes[i]!.eventId, changes[i]!.before, changes[i]!.after));
+      changeChunks.push(`[${items.join(',')}]`);
+    }
+    const nextRunId = this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM attribution_runs').pluck();
+    const prepared = this.#outcomes.prepare(run.workspaceId, nextRunId.get() as number, outcomes);
     const id = this.db.transaction(() => {
-      const runId = Number(this.db.prepare(`INSERT INTO attribution_runs (workspace_id, mode, until, started_at, finished_at, conversions_processed,
-        attributed, not_attributed, changed, newly_attributed, unattributed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-        run.workspaceId, run.mode, run.until, run.startedAt, run.finishedAt, run.conversionsProcessed, run.attributed, run.notAttributed,
-        run.changed, run.newlyAttributed, run.unattributed).lastInsertRowid);
-      this.#outcomes.write(run.workspaceId, runId, outcomes, withdrawn);
-      // A first run restates every conversion: a row per change would cost more than judging them.
+      const runId = nextRunId.get() as number;
+      this.db.prepare(`INSERT INTO attribution_runs (id, workspace_id, mode, until, started_at, finished_at, conversions_processed,
+        attributed, not_attributed, changed, newly_attributed, unattributed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        runId, run.workspaceId, run.mode, run.until, run.startedAt, run.finishedAt, run.conversionsProcessed, run.attributed, run.notAttributed,
+        run.changed, run.newlyAttributed, run.unattributed);
+      this.#outcomes.write(run.workspaceId, runId, outcomes, withdrawn, prepared);
       const chunk = this.db.prepare('INSERT INTO attribution_change_chunks (run_id, seq, data) VALUES (?, ?, ?)');
-      for (let at = 0, seq = 0; at < changes.length; at += CHANGE_CHUNK, seq++) {
-        const items = changes.slice(at, at + CHANGE_CHUNK).map((c) => `{"eventId":${c.eventId},"before":${c.before ?? 'null'},"after":${c.after ?? 'null'}}`);
-        chunk.run(runId, seq, `[${items.join(',')}]`);
-      }
+      changeChunks.forEach((data, seq) => chunk.run(runId, seq, data));
       return runId;
     }).immediate();
     return { ...run, id };
@@ -83,10 +93,11 @@ export class SqliteAttributionStore implements AttributionStore {
 
   async resultCounts(workspaceId: string, optimization: string, goalId: number, from: number, to: number): Promise<Map<string, { visitors: number; converters: number; conversions: number; value: number }>> {
     // Counted by SQLite, not row by row in JavaScript: a results request must not read millions of events into memory.
-    const converted = `SELECT json_extract(a.value, '$.variation') AS variation, json_extract(a.value, '$.visitorId') AS visitor_id, e.value AS value
-      FROM attribution_outcome_chunks c, json_each(c.data) o, json_each(o.value, '$.attributions') a JOIN events e ON e.id = json_extract(o.value, '$.eventId')
-      WHERE c.workspace_id = @ws AND json_extract(o.value, '$.outcome') = 'attributed' AND json_extract(o.value, '$.goalId') = @goal
-        AND json_extract(a.value, '$.optimization') = @opt AND e.occurred_at >= @from AND e.occurred_at < @to`;
+    // Outcomes by position (outcome-codec.ts): [eventId, runId, goalId, reason, [[optimization, variation, viewedAt, visitorId]…], detail].
+    const converted = `SELECT a.value ->> 1 AS variation, a.value ->> 3 AS visitor_id, e.value AS value
+      FROM attribution_outcome_chunks c, json_each(c.data) o, json_each(o.value, '$[4]') a JOIN events e ON e.id = o.value ->> 0
+      WHERE c.workspace_id = @ws AND o.value ->> 3 IS NULL AND o.value ->> 2 = @goal
+        AND a.value ->> 0 = @opt AND e.occurred_at >= @from AND e.occurred_at < @to`;
     const args = { ws: workspaceId, opt: optimization, goal: goalId, from, to };
     const visitors = this.db.prepare(`SELECT variation, count(DISTINCT visitor_id) AS n FROM (
         SELECT variation, visitor_id FROM events WHERE workspace_id = @ws AND type = 'view' AND optimization = @opt
@@ -130,7 +141,7 @@ export class SqliteAttributionStore implements AttributionStore {
     const r = this.db.prepare('SELECT * FROM attribution_runs WHERE workspace_id = ? AND id = ?').get(workspaceId, id) as RunRow | undefined;
     if (r === undefined) return null;
     const changes = (this.db.prepare('SELECT data FROM attribution_change_chunks WHERE run_id = ? ORDER BY seq').pluck().all(id) as string[])
-      .flatMap((data) => JSON.parse(data) as OutcomeChange[])
+      .flatMap((data) => (JSON.parse(data) as ChangeItem[]).map(changeFromItem))
       .sort((a, b) => a.eventId - b.eventId);
     return { run: runFromRow(r), changes };
   }

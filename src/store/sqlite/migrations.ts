@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { itemJsonOf, upgradeChange } from '../outcome-codec.js';
+import type { OutcomeChange, StoredOutcome } from '../types.js';
 import { backfillSegments } from './segments.js';
 
 /**
@@ -118,6 +120,23 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string; 
       DROP TABLE attribution_changes;
     `,
     backfill: backfillSegments,
+  },
+  {
+    version: 4,
+    name: 'outcomes and restatements kept as JSON arrays instead of objects (outcome-codec.ts)',
+    sql: '',
+    backfill: (db) => {
+      // A chunk at a time: a large store's outcomes are hundreds of megabytes.
+      const rewrite = <T>(table: string, upgrade: (item: T) => string) => {
+        const get = db.prepare(`SELECT data FROM ${table} WHERE id = ?`).pluck();
+        const put = db.prepare(`UPDATE ${table} SET data = ? WHERE id = ?`);
+        for (const id of db.prepare(`SELECT id FROM ${table}`).pluck().all() as number[]) {
+          put.run(`[${(JSON.parse(get.get(id) as string) as T[]).map(upgrade).join(',')}]`, id);
+        }
+      };
+      rewrite<StoredOutcome>('attribution_outcome_chunks', itemJsonOf);
+      rewrite<OutcomeChange>('attribution_change_chunks', upgradeChange);
+    },
   },
 ];
 

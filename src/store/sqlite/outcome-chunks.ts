@@ -1,21 +1,27 @@
 import type Database from 'better-sqlite3';
+import { outcomeFromItem, outcomeJson, type OutcomeItem } from '../outcome-codec.js';
 import type { Fingerprints, OutcomeWrite, StoredOutcome } from '../types.js';
 
 /** Outcomes per chunk row; a chunk that grows past twice this is split. */
 export const OUTCOME_CHUNK = 4_096;
 
 interface ChunkRow { id: number; first_event: number; last_event: number; n: number }
+interface ChunkData { first: number; last: number; n: number; data: string; prints: string }
 
-/** An outcome as its chunk holds it: StoredOutcome's JSON, written from the run's already serialised parts. */
-const outcomeJson = (w: OutcomeWrite, runId: number): string =>
-  `{"eventId":${w.eventId},"outcome":${JSON.stringify(w.outcome)},"reason":${JSON.stringify(w.reason)},"goalId":${w.goalId},"attributions":${w.attributions},"detail":${w.detail},"runId":${runId}}`;
+/** A first run's outcome chunks, serialised for the run id they name (OutcomeChunks.prepare). */
+export interface PreparedChunks { runId: number; rows: ChunkData[] }
+
+/** An outcome as its chunk holds it (outcome-codec.ts), from the run's already serialised parts. */
+const writeJson = (w: OutcomeWrite, runId: number): string => outcomeJson(w.eventId, runId, w.goalId, w.reason, w.attributions, w.detail);
 
 /**
  * A workspace's attribution outcomes, stored a few thousand to a row: each row holds the outcomes
- * of a range of event ids (ranges never overlap) as a JSON array, and their fingerprints apart.
+ * of a range of event ids (ranges never overlap) as a JSON array of arrays (outcome-codec.ts),
+ * and their fingerprints apart.
  * A run that restates a million conversions writes a few hundred rows instead of a million (a
- * row costs microseconds through the driver), and holds the write lock for well under a second;
- * a run that changes a few outcomes rewrites the few rows that hold them. Reading one outcome
+ * row costs microseconds through the driver): 150 MB with its restatement, which holds the write
+ * lock for about 3 s (`npm run bench:attribution -- --full`, first run); a run that changes a few
+ * outcomes rewrites the few rows that hold them. Reading one outcome
  * parses its row's JSON: milliseconds.
  */
 export class OutcomeChunks {
@@ -25,15 +31,16 @@ export class OutcomeChunks {
     return this.db.prepare('SELECT id, first_event, last_event, n FROM attribution_outcome_chunks WHERE workspace_id = ? ORDER BY first_event').all(workspaceId) as ChunkRow[];
   }
 
-  #data(id: number): StoredOutcome[] {
-    return JSON.parse(this.db.prepare('SELECT data FROM attribution_outcome_chunks WHERE id = ?').pluck().get(id) as string) as StoredOutcome[];
+  #items(id: number): OutcomeItem[] {
+    return JSON.parse(this.db.prepare('SELECT data FROM attribution_outcome_chunks WHERE id = ?').pluck().get(id) as string) as OutcomeItem[];
   }
 
   get(workspaceId: string, eventId: number): StoredOutcome | null {
     const data = this.db.prepare(`SELECT data FROM attribution_outcome_chunks WHERE workspace_id = ? AND first_event <= ? AND last_event >= ?
       ORDER BY first_event DESC LIMIT 1`).pluck().get(workspaceId, eventId, eventId) as string | undefined;
     if (data === undefined) return null;
-    return (JSON.parse(data) as StoredOutcome[]).find((o) => o.eventId === eventId) ?? null;
+    const item = (JSON.parse(data) as OutcomeItem[]).find((o) => o[0] === eventId);
+    return item === undefined ? null : outcomeFromItem(item);
   }
 
   getMany(workspaceId: string, eventIds: readonly number[]): Map<number, StoredOutcome> {
@@ -50,7 +57,7 @@ export class OutcomeChunks {
         if (sorted[mid]! < c.first_event) lo = mid + 1; else hi = mid;
       }
       if (lo === sorted.length || sorted[lo]! > c.last_event) continue;
-      for (const o of this.#data(c.id)) if (wanted.has(o.eventId)) out.set(o.eventId, o);
+      for (const o of this.#items(c.id)) if (wanted.has(o[0])) out.set(o[0], outcomeFromItem(o));
     }
     return out;
   }
@@ -58,7 +65,7 @@ export class OutcomeChunks {
   all(workspaceId: string): Map<number, StoredOutcome> {
     const out = new Map<number, StoredOutcome>();
     for (const data of this.db.prepare('SELECT data FROM attribution_outcome_chunks WHERE workspace_id = ? ORDER BY first_event').pluck().all(workspaceId) as string[]) {
-      for (const o of JSON.parse(data) as StoredOutcome[]) out.set(o.eventId, o);
+      for (const o of JSON.parse(data) as OutcomeItem[]) out.set(o[0], outcomeFromItem(o));
     }
     return out;
   }
@@ -81,8 +88,24 @@ export class OutcomeChunks {
     return { ids: ids.subarray(0, at), prints: prints.subarray(0, at) };
   }
 
-  /** Puts the run's new and changed outcomes and removes the withdrawn ones (inside the caller's transaction). */
-  write(workspaceId: string, runId: number, writes: readonly OutcomeWrite[], withdrawn: readonly number[]): void {
+  /**
+   * A first run's chunks, serialised before its transaction so that the write lock is held only to
+   * insert them (a million outcomes take seconds to serialise): null when the workspace already
+   * has outcomes (write() then patches the chunks that change, inside the transaction).
+   */
+  prepare(workspaceId: string, runId: number, writes: readonly OutcomeWrite[]): PreparedChunks | null {
+    if (this.#list(workspaceId).length > 0) return null;
+    let sorted = true;
+    for (let i = 1; i < writes.length && sorted; i++) sorted = writes[i - 1]!.eventId < writes[i]!.eventId;
+    const list = sorted ? writes : [...writes].sort((a, b) => a.eventId - b.eventId);
+    return { runId, rows: this.#serialise(list.length, (i) => list[i]!.eventId, (i) => writeJson(list[i]!, runId), (i) => list[i]!.fingerprint) };
+  }
+
+  /**
+   * Puts the run's new and changed outcomes and removes the withdrawn ones (inside the caller's
+   * transaction), using what prepare() serialised when it still applies.
+   */
+  write(workspaceId: string, runId: number, writes: readonly OutcomeWrite[], withdrawn: readonly number[], prepared: PreparedChunks | null = null): void {
     const chunks = this.#list(workspaceId);
     // The chunk each id belongs to: the last one starting at or before it (the first one for ids before every chunk).
     const chunkOf = (id: number): number => {
@@ -96,11 +119,8 @@ export class OutcomeChunks {
       return found;
     };
     if (chunks.length === 0) {
-      // A first run: every outcome is new. Serialised a piece at a time, with no object per outcome.
-      let sorted = true;
-      for (let i = 1; i < writes.length && sorted; i++) sorted = writes[i - 1]!.eventId < writes[i]!.eventId;
-      const list = sorted ? writes : [...writes].sort((a, b) => a.eventId - b.eventId);
-      this.#insertSorted(workspaceId, list.length, (i) => list[i]!.eventId, (i) => outcomeJson(list[i]!, runId), (i) => list[i]!.fingerprint);
+      // A first run: every outcome is new.
+      this.#insertRows(workspaceId, (prepared?.runId === runId ? prepared : this.prepare(workspaceId, runId, writes))!.rows);
       return;
     }
     const patches = new Map<number, { puts: OutcomeWrite[]; removes: Set<number> }>();
@@ -119,8 +139,8 @@ export class OutcomeChunks {
       const pairs = JSON.parse(printsJson) as number[];
       for (let k = 0; k < pairs.length; k += 2) prints.set(pairs[k]!, pairs[k + 1]!);
       const merged = new Map<number, { id: number; json: string; fp: number }>();
-      for (const o of this.#data(chunk.id)) if (!p.removes.has(o.eventId)) merged.set(o.eventId, { id: o.eventId, json: JSON.stringify(o), fp: prints.get(o.eventId) ?? 0 });
-      for (const w of p.puts) merged.set(w.eventId, { id: w.eventId, json: outcomeJson(w, runId), fp: w.fingerprint });
+      for (const o of this.#items(chunk.id)) if (!p.removes.has(o[0])) merged.set(o[0], { id: o[0], json: JSON.stringify(o), fp: prints.get(o[0]) ?? 0 });
+      for (const w of p.puts) merged.set(w.eventId, { id: w.eventId, json: writeJson(w, runId), fp: w.fingerprint });
       remove.run(chunk.id);
       this.#insert(workspaceId, [...merged.values()]);
     }
@@ -129,14 +149,18 @@ export class OutcomeChunks {
   /** Inserts outcomes as chunks: sorted by event id, in pieces of OUTCOME_CHUNK (one piece when up to twice that). */
   #insert(workspaceId: string, items: { id: number; json: string; fp: number }[]): void {
     items.sort((a, b) => a.id - b.id);
-    this.#insertSorted(workspaceId, items.length, (i) => items[i]!.id, (i) => items[i]!.json, (i) => items[i]!.fp);
+    this.#insertRows(workspaceId, this.#serialise(items.length, (i) => items[i]!.id, (i) => items[i]!.json, (i) => items[i]!.fp));
   }
 
-  /** #insert for n outcomes already in event id order, read through accessors. */
-  #insertSorted(workspaceId: string, n: number, idAt: (i: number) => number, jsonAt: (i: number) => string, fpAt: (i: number) => number): void {
-    if (n === 0) return;
+  #insertRows(workspaceId: string, rows: readonly ChunkData[]): void {
     const insert = this.db.prepare(`INSERT INTO attribution_outcome_chunks (workspace_id, first_event, last_event, n, data, prints)
       VALUES (?, ?, ?, ?, ?, ?)`);
+    for (const r of rows) insert.run(workspaceId, r.first, r.last, r.n, r.data, r.prints);
+  }
+
+  /** n outcomes in event id order, read through accessors, as chunk rows of OUTCOME_CHUNK (one when up to twice that). */
+  #serialise(n: number, idAt: (i: number) => number, jsonAt: (i: number) => string, fpAt: (i: number) => number): ChunkData[] {
+    const rows: ChunkData[] = [];
     const size = n <= 2 * OUTCOME_CHUNK ? n : OUTCOME_CHUNK;
     for (let at = 0; at < n; at += size) {
       const end = Math.min(n, at + size);
@@ -146,7 +170,8 @@ export class OutcomeChunks {
         data.push(jsonAt(i));
         prints.push(`${idAt(i)},${fpAt(i)}`);
       }
-      insert.run(workspaceId, idAt(at), idAt(end - 1), end - at, `[${data.join(',')}]`, `[${prints.join(',')}]`);
+      rows.push({ first: idAt(at), last: idAt(end - 1), n: end - at, data: `[${data.join(',')}]`, prints: `[${prints.join(',')}]` });
     }
+    return rows;
   }
 }

@@ -72,14 +72,21 @@ export class EventSegments {
    */
   mergeIfDue(workspaceId: string, appended: number): void {
     const pending = (this.#smallSince.get(workspaceId) ?? 0) + appended;
-    this.#smallSince.set(workspaceId, pending < SEGMENT_TARGET ? pending : 0);
+    this.#smallSince.set(workspaceId, pending);
     if (pending < SEGMENT_TARGET) return;
     const run = this.#runs(workspaceId)[0];
-    if (run === undefined) return;
+    if (run === undefined) {
+      this.#smallSince.set(workspaceId, 0);
+      return;
+    }
     try {
       this.db.transaction(() => this.#merge(workspaceId, run))();
+      // What is left small stays counted: a run holds a little less than SEGMENT_TARGET, so
+      // forgetting the rest would let small segments pile up (a quarter of a million of 12M).
+      this.#smallSince.set(workspaceId, Math.max(0, pending - run.reduce((n, s) => n + s.n, 0)));
     } catch {
       // Rolled back to before the merge (a savepoint); the group's own writes stand or fail on their own.
+      this.#smallSince.set(workspaceId, 0);
     }
   }
 
