@@ -192,8 +192,8 @@ async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, o
   const startedAt = options.startedAt;
   const t0 = performance.now();
   const until = options.until ?? startedAt;
-  // Judged in a function of its own: the workspace's events in memory (most of a run's peak) can
-  // be collected while the outcomes are serialised and written.
+  // Judged in a function of its own: nothing here holds on to the workspace's events in memory
+  // while the outcomes are serialised and written.
   const { writes, rewritten, withdrawn, attributed, total } = await judgeAll(store, workspaceId, until, options);
   // Withdrawn: had an outcome but is no longer a conversion (a custom event whose name stopped
   // naming a goal at its time), so a rerun agrees with a recompute from scratch.

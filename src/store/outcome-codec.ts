@@ -3,7 +3,7 @@ import type { OutcomeChange, StoredOutcome } from './types.js';
 /**
  * How attribution outcomes and restatements are kept: JSON arrays, not objects. A first run over
  * a million conversions writes each outcome and its restatement once; as objects (key names in
- * every item) that was 430 MB of JSON to build, write to the WAL and checkpoint, as arrays 40 % of it.
+ * every item) that was 425 MB of JSON to build, write to the WAL and checkpoint; as arrays, 150 MB.
  * The run writes these strings straight from its numbers (runner.ts); readers turn them back
  * into StoredOutcome and OutcomeChange. The SQL of resultCounts reads them by position.
  *
