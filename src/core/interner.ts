@@ -110,7 +110,10 @@ export class Interner {
       this.#arena.copy(next, 0, 0, this.#used);
       this.#arena = next;
     }
-    this.#arena.set(bytes.subarray(from, to), this.#used);
+    // Ids are short: a loop copies them without the view object subarray() would allocate per string.
+    const arena = this.#arena;
+    if (length <= 64) for (let i = 0; i < length; i++) arena[this.#used + i] = bytes[from + i]!;
+    else arena.set(bytes.subarray(from, to), this.#used);
     this.#starts[k] = this.#used;
     this.#used += length;
     this.#table[2 * slot] = k + 1;
