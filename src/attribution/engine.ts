@@ -1,4 +1,4 @@
-import type { Goal } from '../store/index.js';
+import type { DecidingDetail, Goal } from '../store/index.js';
 import { VisitorSet, type ActivityIndex, type SessionSpan } from './activity.js';
 import type { Fingerprint } from './fingerprint.js';
 import { goalAt } from './goals.js';
@@ -23,15 +23,8 @@ export interface Attribution {
   visitorId: string;
 }
 
-/** The view that decided a session reason, for explanations. */
-export interface DecidingView {
-  optimization: string;
-  variation: string;
-  viewedAt: number;
-  visitorId: string;
-  sessionStart: number;
-  sessionEnd: number;
-}
+/** The view that decided a session reason, for explanations (as the store keeps it in an outcome's detail). */
+export type DecidingView = DecidingDetail;
 
 export type Outcome =
   | { outcome: 'attributed'; goalId: number; attributions: Attribution[]; visitors: string[] }

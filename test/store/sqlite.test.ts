@@ -95,16 +95,22 @@ describe('SQLite store', () => {
     assert.deepEqual(await store.events.findByIdempotencyKey('acme', 'kept'), stored!.event);
   });
 
-  it('gives the events of a database made before event segments to attribution after the upgrade', async () => {
-    await store.close();
-    const old = tempDbFile();
-    const db = new Database(old);
+  /** A database as a build that knew migrations up to `version` left it, with workspace acme. */
+  const databaseAt = (file: string, version: number): Database.Database => {
+    const db = new Database(file);
     db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    for (const m of MIGRATIONS.filter((m) => m.version <= 2)) {
+    for (const m of MIGRATIONS.filter((m) => m.version <= version)) {
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, T0);
     }
     db.prepare(`INSERT INTO workspaces VALUES ('acme', 'Acme', '{}', ?)`).run(T0);
+    return db;
+  };
+
+  it('gives the events of a database made before event segments to attribution after the upgrade', async () => {
+    await store.close();
+    const old = tempDbFile();
+    const db = databaseAt(old, 2);
     const insert = db.prepare(`INSERT INTO events (workspace_id, type, name, occurred_at, received_at, visitor_id, optimization, variation, source)
       VALUES ('acme', ?, ?, ?, ?, ?, ?, ?, 'native')`);
     insert.run('view', null, T0, T0, 'v1', 'hero', 'bold');
@@ -127,13 +133,7 @@ describe('SQLite store', () => {
   it('reads outcomes and restatements kept as objects (before version 4) after the upgrade, results included', async () => {
     await store.close();
     const old = tempDbFile();
-    const db = new Database(old);
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    for (const m of MIGRATIONS.filter((m) => m.version <= 3)) {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, T0);
-    }
-    db.prepare(`INSERT INTO workspaces VALUES ('acme', 'Acme', '{}', ?)`).run(T0);
+    const db = databaseAt(old, 3);
     const insert = db.prepare(`INSERT INTO events (id, workspace_id, type, name, occurred_at, received_at, visitor_id, optimization, variation, value, source)
       VALUES (?, 'acme', ?, ?, ?, ?, ?, ?, ?, ?, 'native')`);
     insert.run(1, 'view', null, T0, T0, 'v1', 'hero', 'bold', null);
