@@ -71,7 +71,7 @@ export class Fingerprint {
 
 const shared = new Fingerprint();
 
-/** The fingerprint of everything a stored outcome holds (see toStored in runner.ts). */
+/** The fingerprint of everything a stored outcome holds (the outcome's fields as the store keeps them, outcome-codec.ts). */
 export function outcomeFingerprint(o: Outcome): number {
   const f = shared.reset().str(o.outcome).num(o.goalId);
   if (o.outcome === 'attributed') {

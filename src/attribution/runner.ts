@@ -2,13 +2,13 @@ import { effectiveSettings } from '../config/index.js';
 import { randomUUID } from 'node:crypto';
 import { processIdentity, ServiceError, type Clock, type EventType } from '../core/index.js';
 import {
-  attributionJson, attributionsJson, decidingJson, detailJson, eventAt, summaryJson,
-  type AttributionRun, type ChangeWrite, type OutcomeWrite, type ScannedEvent, type Store, type StoredOutcome,
+  attributionJson, attributionsJson, decidingJson, detailJson, eventAt, summaryJson, summaryJsonOf,
+  type AttributionRun, type ChangeWrite, type OutcomeWrite, type ScannedEvent, type Store,
 } from '../store/index.js';
 import { Fingerprint } from './fingerprint.js';
 import { ActivityIndex } from './activity.js';
 import { Conversions } from './conversions.js';
-import { judge, Judgement, type EngineContext, type Outcome } from './engine.js';
+import { judge, Judgement, type EngineContext } from './engine.js';
 import { goalAt, indexGoalsByName } from './goals.js';
 import type { SessionRules } from './sessions.js';
 
@@ -65,13 +65,6 @@ export async function eachEvent(store: Store, workspaceId: string, until: number
     for (let i = 0; i < chunk.n; i++) fn(eventAt(chunk, i));
   });
 }
-
-export function toStored(eventId: number, o: Outcome): Omit<StoredOutcome, 'runId'> {
-  return o.outcome === 'attributed'
-    ? { eventId, outcome: 'attributed', reason: null, goalId: o.goalId, attributions: o.attributions, detail: { visitors: o.visitors, deciding: null } }
-    : { eventId, outcome: 'not_attributed', reason: o.reason, goalId: o.goalId, attributions: [], detail: { visitors: o.visitors, deciding: o.deciding } };
-}
-
 
 /** Carries out one run; in-process by default, or in a worker thread (see worker-executor.ts). */
 export type RunExecutor = (workspaceId: string, options: RunOptions & { startedAt: number }) => Promise<RunSummary>;
@@ -212,7 +205,7 @@ async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, o
   }
   for (const eventId of withdrawn) {
     const old = olds.get(eventId)!;
-    changes.push({ eventId, before: summaryJson(old.reason, attributionsJson(old.attributions)), after: null });
+    changes.push({ eventId, before: summaryJsonOf(old), after: null });
     if (old.outcome === 'attributed') unattributed++;
   }
   options.onProgress?.(total, total);

@@ -43,6 +43,9 @@ export const detailJson = (visitorsJson: string, deciding: string): string => `[
 /** What a restatement says an outcome was or became: its reason (null: attributed) and attributions. */
 export const summaryJson = (reason: string | null, attributions: string): string => `[${str(reason)},${attributions}]`;
 
+/** summaryJson of an outcome as it was stored. */
+export const summaryJsonOf = (o: { reason: string | null; attributions: readonly Attribution[] }): string => summaryJson(o.reason, attributionsJson(o.attributions));
+
 export const outcomeJson = (eventId: number, runId: number, goalId: number | null, reason: string | null, attributions: string, detail: string): string =>
   `[${eventId},${runId},${goalId},${str(reason)},${attributions},${detail}]`;
 
@@ -75,7 +78,5 @@ const summaryOf = (s: SummaryItem): OutcomeChange['before'] =>
 export const changeFromItem = ([eventId, before, after]: ChangeItem): OutcomeChange => ({ eventId, before: summaryOf(before), after: summaryOf(after) });
 
 /** A restatement as versions before 4 kept it (an object), in today's form (migration 4; outcomes: itemJsonOf). */
-export function upgradeChange(c: OutcomeChange): string {
-  const summary = (s: OutcomeChange['before']) => (s === null ? null : summaryJson(s.reason, attributionsJson(s.attributions)));
-  return changeJson(c.eventId, summary(c.before), summary(c.after));
-}
+export const upgradeChange = (c: OutcomeChange): string =>
+  changeJson(c.eventId, c.before === null ? null : summaryJsonOf(c.before), c.after === null ? null : summaryJsonOf(c.after));
