@@ -2,6 +2,7 @@ import { typeCode, type EventColumns, type ScannedEvent } from '../store/index.j
 import { f64, gather, groupBy, i32 } from './columns.js';
 import type { Fingerprint } from './fingerprint.js';
 import { Interner } from '../core/interner.js';
+import type { JsonBytes } from '../core/json-bytes.js';
 import { lastAtOrBefore, sessionize, type SessionRules, type Sessions } from './sessions.js';
 
 /** The fields of a stored event that the activity index reads. */
@@ -349,6 +350,11 @@ export class ActivityIndex {
     out.end = Math.min(idle, cap);
     out.capped = cap < idle;
     return true;
+  }
+
+  /** Writes the name of k as a JSON string (a run serialising outcomes: no JS string made). */
+  writeName(out: JsonBytes, k: number): void {
+    this.#strings.writeJson(out, k);
   }
 
   /** Feeds the name of string k to a fingerprint (its UTF-8 bytes, as Fingerprint.str would), without decoding it. */

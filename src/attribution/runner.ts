@@ -2,8 +2,7 @@ import { effectiveSettings } from '../config/index.js';
 import { randomUUID } from 'node:crypto';
 import { processIdentity, ServiceError, type Clock, type EventType } from '../core/index.js';
 import {
-  attributionJson, attributionsJson, decidingJson, detailJson, eventAt, summaryJson, summaryJsonOf,
-  type AttributionRun, type ChangeWrite, type OutcomeWrite, type ScannedEvent, type Store,
+  attributionsJson, eventAt, RunWrites, summaryJson, summaryJsonOf, type AttributionRun, type ScannedEvent, type Store,
 } from '../store/index.js';
 import { Fingerprint } from './fingerprint.js';
 import { ActivityIndex } from './activity.js';
@@ -124,36 +123,52 @@ export async function runOnce(store: Store, clock: Clock, workspaceId: string, o
 }
 
 /**
- * The outcome a judgement stands for, as the store writes it (outcome-codec.ts), serialised
- * straight from the judgement's numbers: a first run writes a million of these, and making an
- * Outcome object first, then its JSON, cost more than judging.
+ * Writes the outcome a judgement stands for into the run's writes, in the form the store keeps
+ * (outcome-codec.ts), straight from the judgement's numbers: a first run writes a million of
+ * these, and making an Outcome object, then strings, then chunks of strings, cost more than judging.
  */
-function writeOf(eventId: number, j: Judgement, a: ActivityIndex, fingerprint: number): OutcomeWrite {
-  const parts: string[] = [];
+function writeOutcome(writes: RunWrites, eventId: number, j: Judgement, a: ActivityIndex, fingerprint: number): number {
+  const out = writes.attributionsOut().char('[');
   if (j.reason === null) {
     for (let k = 0; k < j.attributionCount; k++) {
       const x = j.attributions[k]!;
-      parts.push(attributionJson(x.optimization, a.nameOf(x.variation), x.viewedAt, a.nameOf(x.visitor)));
+      if (k > 0) out.char(',');
+      out.char('[').string(x.optimization).char(',');
+      a.writeName(out, x.variation);
+      out.char(',').num(x.viewedAt).char(',');
+      a.writeName(out, x.visitor);
+      out.char(']');
     }
   }
-  const visitors: string[] = [];
-  for (let k = 0; k < j.visitors.size; k++) visitors.push(JSON.stringify(a.nameOf(j.visitors.items[k]!)));
+  out.char(']');
+  writes.detailOut().char('[').char('[');
+  for (let k = 0; k < j.visitors.size; k++) {
+    if (k > 0) out.char(',');
+    a.writeName(out, j.visitors.items[k]!);
+  }
+  out.char(']').char(',');
   const d = j.deciding;
-  const deciding = j.hasDeciding()
-    ? decidingJson({ optimization: d.optimization, variation: a.nameOf(d.variation), viewedAt: d.viewedAt, visitorId: a.nameOf(d.visitor), sessionStart: d.sessionStart, sessionEnd: d.sessionEnd })
-    : 'null';
-  return { eventId, reason: j.reason, goalId: j.goalId, attributions: `[${parts.join(',')}]`, detail: detailJson(`[${visitors.join(',')}]`, deciding), fingerprint };
+  if (!j.hasDeciding()) out.ascii('null');
+  else {
+    out.char('[').string(d.optimization).char(',');
+    a.writeName(out, d.variation);
+    out.char(',').num(d.viewedAt).char(',');
+    a.writeName(out, d.visitor);
+    out.char(',').num(d.sessionStart).char(',').num(d.sessionEnd).char(']');
+  }
+  out.char(']');
+  return writes.end(eventId, j.reason, j.goalId, fingerprint);
 }
 
-/** What judging every conversion found: the outcomes to write, and the stored ones it replaces or withdraws. */
-interface Judged { writes: OutcomeWrite[]; rewritten: number[]; withdrawn: number[]; attributed: number; total: number }
+/** What judging every conversion found: the outcomes to write, the stored ones they replace, those to withdraw. */
+interface Judged { writes: RunWrites; rewritten: number[]; withdrawn: number[]; attributed: number; total: number }
 
 async function judgeAll(store: Store, workspaceId: string, until: number, options: RunOptions): Promise<Judged> {
   const loaded = await loadWorkspace(store, workspaceId, until);
   // Stored outcomes by fingerprint: an unchanged outcome costs a number compared, not a row parsed
   // (nor an Outcome made). Both lists are in event id order, so one pass walks them side by side.
   const before = await store.attribution.fingerprints(workspaceId);
-  const writes: OutcomeWrite[] = [];
+  const writes = new RunWrites();
   const rewritten: number[] = [];
   const withdrawn: number[] = [];
   let attributed = 0;
@@ -174,7 +189,7 @@ async function judgeAll(store: Store, workspaceId: string, until: number, option
     const known = k < before.ids.length && before.ids[k] === c.id;
     const old = known ? before.prints[k++]! : undefined;
     if (old === fp) continue;
-    writes.push(writeOf(c.id, judgement, activity, fp));
+    writeOutcome(writes, c.id, judgement, activity, fp);
     if (known) rewritten.push(c.id);
   }
   while (k < before.ids.length) withdrawn.push(before.ids[k++]!);
@@ -191,29 +206,34 @@ async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, o
   // Withdrawn: had an outcome but is no longer a conversion (a custom event whose name stopped
   // naming a goal at its time), so a rerun agrees with a recompute from scratch.
   const olds = await store.attribution.outcomesOf(workspaceId, [...rewritten, ...withdrawn]);
-  const changes: ChangeWrite[] = [];
   let newlyAttributed = 0;
   let unattributed = 0;
-  for (const w of writes) {
-    const old = olds.get(w.eventId);
-    const oldAttributions = old === undefined ? null : attributionsJson(old.attributions);
+  for (let i = 0; i < writes.length; i++) {
+    const old = olds.get(writes.eventId(i));
+    const reason = writes.reason(i);
+    if (old === undefined) {
+      writes.restate(i, null);
+      if (reason === null) newlyAttributed++;
+      continue;
+    }
     // Only what a conversion counts for is a restatement; a changed explanation alone is not.
-    if (old !== undefined && old.reason === w.reason && oldAttributions === w.attributions) continue;
-    changes.push({ eventId: w.eventId, before: old === undefined ? null : summaryJson(old.reason, oldAttributions!), after: summaryJson(w.reason, w.attributions) });
-    if (w.reason === null && old?.outcome !== 'attributed') newlyAttributed++;
-    if (w.reason !== null && old?.outcome === 'attributed') unattributed++;
+    const oldAttributions = attributionsJson(old.attributions);
+    if (old.reason === reason && oldAttributions === writes.attributionsText(i)) continue;
+    writes.restate(i, summaryJson(old.reason, oldAttributions));
+    if (reason === null && old.outcome !== 'attributed') newlyAttributed++;
+    if (reason !== null && old.outcome === 'attributed') unattributed++;
   }
   for (const eventId of withdrawn) {
     const old = olds.get(eventId)!;
-    changes.push({ eventId, before: summaryJsonOf(old), after: null });
+    writes.withdraw(eventId, summaryJsonOf(old));
     if (old.outcome === 'attributed') unattributed++;
   }
   options.onProgress?.(total, total);
   const run = await store.attribution.commitRun({
     workspaceId, mode: options.mode ?? 'full', until, startedAt, finishedAt: clock.now(),
     conversionsProcessed: total, attributed, notAttributed: total - attributed,
-    changed: changes.length, newlyAttributed, unattributed,
-  }, writes, withdrawn, changes);
+    changed: writes.changes, newlyAttributed, unattributed,
+  }, writes);
   return {
     runId: run.id, conversionsProcessed: run.conversionsProcessed, attributed, notAttributed: run.notAttributed,
     changed: run.changed, newlyAttributed, unattributed, durationMs: Math.round(performance.now() - t0),

@@ -9,7 +9,8 @@ export type * from './types.js';
 export { openSqliteStore, SqliteStore } from './sqlite/index.js';
 export { MIGRATIONS } from './sqlite/migrations.js';
 export { eventAt, stringAt, STRING_FIELDS, toColumns, typeCode, type EventColumns, type StringField } from './event-columns.js';
-export { attributionJson, attributionsJson, decidingJson, detailJson, summaryJson, summaryJsonOf, type DecidingDetail } from './outcome-codec.js';
+export { attributionsJson, summaryJson, summaryJsonOf, type DecidingDetail } from './outcome-codec.js';
+export { RunWrites, type OutcomeValues } from './run-writes.js';
 
 /** The SQLite file inside the data directory. */
 export function sqliteFile(config: Pick<Config, 'dataDir'>): string {

@@ -1,8 +1,9 @@
 import type { CanonicalEvent, StoredEvent } from '../core/index.js';
 import type { WorkspaceSettingsInput } from '../config/index.js';
 import type { EventColumns } from './event-columns.js';
+import type { RunWrites } from './run-writes.js';
 import type {
-  ApiKeyRecord, AppendOutcome, AttributionRun, ChangeWrite, Fingerprints, OutcomeChange, OutcomeWrite, StoredOutcome, EventQuery, Goal, NewRejection, Optimization,
+  ApiKeyRecord, AppendOutcome, AttributionRun, Fingerprints, OutcomeChange, StoredOutcome, EventQuery, Goal, NewRejection, Optimization,
   OptimizationStatus, Rejection, Workspace,
 } from './types.js';
 
@@ -87,10 +88,10 @@ export interface AttributionStore {
   outcome(workspaceId: string, eventId: number): Promise<StoredOutcome | null>;
   /**
    * Records a run: its summary, the outcomes it changed, those it withdrew (events that are no
-   * longer conversions) and what changed, all or nothing — a run that dies before this leaves the
-   * previous outcomes whole.
+   * longer conversions) and what changed (RunWrites), all or nothing — a run that dies before
+   * this leaves the previous outcomes whole.
    */
-  commitRun(run: Omit<AttributionRun, 'id'>, outcomes: OutcomeWrite[], withdrawn: number[], changes: ChangeWrite[]): Promise<AttributionRun>;
+  commitRun(run: Omit<AttributionRun, 'id'>, writes: RunWrites): Promise<AttributionRun>;
   runs(workspaceId: string, limit: number): Promise<AttributionRun[]>;
   /**
    * Takes the workspace's run lease until `expires` unless another holder has an unexpired one:

@@ -139,29 +139,6 @@ export interface Fingerprints {
   prints: Float64Array;
 }
 
-/**
- * An outcome as a run writes it, its parts already JSON in the form the store keeps
- * (outcome-codec.ts), and the fingerprint of all of it (see fingerprints()).
- */
-export interface OutcomeWrite {
-  eventId: number;
-  /** null: attributed. */
-  reason: string | null;
-  goalId: number | null;
-  /** attributionsJson(): [[optimization, variation, viewedAt, visitorId], …]. */
-  attributions: string;
-  /** detailJson(): [[visitorId, …], deciding]. */
-  detail: string;
-  fingerprint: number;
-}
-
-/** A restatement as a run writes it: summaryJson() of what the outcome was and became (null: none). */
-export interface ChangeWrite {
-  eventId: number;
-  before: string | null;
-  after: string | null;
-}
-
 /** What a run changed for one conversion. */
 export interface OutcomeChange {
   eventId: number;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ServiceError, type CanonicalEvent, type StoredEvent } from '../../src/core/index.js';
-import { attributionsJson, detailJson, eventAt, type ApiKeyRecord, type AppendOutcome, type NewRejection, type Optimization, type OutcomeWrite, type ScannedEvent, type Store, type Workspace } from '../../src/store/index.js';
+import { eventAt, RunWrites, type ApiKeyRecord, type AppendOutcome, type NewRejection, type Optimization, type ScannedEvent, type Store, type Workspace } from '../../src/store/index.js';
 
 export interface OpenedStore {
   store: Store;
@@ -542,16 +542,23 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         workspaceId, mode: 'full' as const, until: T0, startedAt: T0, finishedAt: T0, conversionsProcessed: 0, attributed: 0,
         notAttributed: 0, changed: 0, newlyAttributed: 0, unattributed: 0,
       });
-      const write = (eventId: number, variation: string): OutcomeWrite => ({
-        eventId, reason: null, goalId: 1, fingerprint: eventId * 7 + variation.length,
-        attributions: attributionsJson([{ optimization: 'hero', variation, viewedAt: T0, visitorId: `v${eventId}` }]),
-        detail: detailJson(JSON.stringify([`v${eventId}`]), 'null'),
-      });
+      /** A run's writes: outcomes (in event id order) attributed to these variations, and withdrawals. */
+      const writes = (outcomes: [number, string][], withdrawn: number[] = []) => {
+        const w = new RunWrites();
+        for (const [eventId, variation] of outcomes) {
+          w.add({
+            eventId, reason: null, goalId: 1, fingerprint: eventId * 7 + variation.length,
+            attributions: [{ optimization: 'hero', variation, viewedAt: T0, visitorId: `v${eventId}` }], visitors: [`v${eventId}`], deciding: null,
+          });
+        }
+        for (const id of withdrawn) w.withdraw(id, '[null,[]]');
+        return w;
+      };
 
       it('keeps every outcome of a large run, then applies a later run\'s changes and withdrawals only', async () => {
         const ids = Array.from({ length: 10_000 }, (_, i) => 3 * i + 1);
-        const first = await store.attribution.commitRun(run('acme'), ids.map((id) => write(id, 'bold')), [], []);
-        await store.attribution.commitRun(run('globex'), [write(1, 'other')], [], []);
+        const first = await store.attribution.commitRun(run('acme'), writes(ids.map((id) => [id, 'bold'])));
+        await store.attribution.commitRun(run('globex'), writes([[1, 'other']]));
         const all = await store.attribution.outcomes('acme');
         assert.equal(all.size, 10_000);
         assert.deepEqual(all.get(29_998), {
@@ -559,7 +566,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           attributions: [{ optimization: 'hero', variation: 'bold', viewedAt: T0, visitorId: 'v29998' }], detail: { visitors: ['v29998'], deciding: null },
         });
         // Changed outcomes anywhere (and new ones before, between and after the known ids), and withdrawals.
-        const second = await store.attribution.commitRun(run('acme'), [write(1, 'control'), write(15_001, 'control'), write(0, 'new'), write(15_002, 'new'), write(40_000, 'new')], [4, 29_998], []);
+        const second = await store.attribution.commitRun(run('acme'), writes([[0, 'new'], [1, 'control'], [15_001, 'control'], [15_002, 'new'], [40_000, 'new']], [4, 29_998]));
         const after = await store.attribution.outcomes('acme');
         assert.equal(after.size, 10_000 + 3 - 2);
         assert.deepEqual([1, 15_001, 0, 15_002, 40_000].map((id) => [after.get(id)!.attributions[0]!.variation, after.get(id)!.runId]),
@@ -576,6 +583,27 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         assert.equal(printOf(15_001), 15_001 * 7 + 'control'.length);
         assert.equal(printOf(10), 10 * 7 + 'bold'.length);
         assert.equal((await store.attribution.outcome('globex', 1))!.attributions[0]!.variation, 'other', 'the other workspace is untouched');
+      });
+
+      it('records a run\'s restatement: new, changed and withdrawn outcomes, with what each was and became', async () => {
+        await store.attribution.commitRun(run('acme'), writes([[1, 'bold'], [2, 'bold']]));
+        const w = writes([[1, 'control'], [3, 'bold']]);
+        w.restate(0, '[null,[["hero","bold",0,"v1"]]]');
+        w.restate(1, null);
+        w.withdraw(2, '["no_view_before_conversion",[]]');
+        const second = await store.attribution.commitRun({ ...run('acme'), changed: w.changes }, w);
+        const recorded = await store.attribution.run('acme', second.id);
+        assert.equal(recorded!.run.changed, 3);
+        assert.equal(await store.attribution.outcome('acme', 2), null, 'the withdrawn outcome is gone');
+        assert.equal((await store.attribution.outcome('acme', 1))!.runId, second.id);
+        const attributed = (variation: string, visitorId: string, viewedAt = T0) => ({
+          outcome: 'attributed', reason: null, attributions: [{ optimization: 'hero', variation, viewedAt, visitorId }],
+        });
+        assert.deepEqual(recorded!.changes, [
+          { eventId: 1, before: attributed('bold', 'v1', 0), after: attributed('control', 'v1') },
+          { eventId: 2, before: { outcome: 'not_attributed', reason: 'no_view_before_conversion', attributions: [] }, after: null },
+          { eventId: 3, before: null, after: attributed('bold', 'v3') },
+        ]);
       });
     });
 

@@ -2,8 +2,10 @@ import type Database from 'better-sqlite3';
 import { processAlive } from '../../core/index.js';
 import type { EventColumns } from '../event-columns.js';
 import type { AttributionStore } from '../store.js';
-import type { AttributionRun, ChangeWrite, Fingerprints, OutcomeChange, OutcomeWrite, StoredOutcome } from '../types.js';
-import { changeFromItem, changeJson, type ChangeItem } from '../outcome-codec.js';
+import { JsonBytes } from '../../core/json-bytes.js';
+import type { AttributionRun, Fingerprints, OutcomeChange, StoredOutcome } from '../types.js';
+import { changeFromItem, type ChangeItem } from '../outcome-codec.js';
+import type { RunWrites } from '../run-writes.js';
 import { OutcomeChunks } from './outcome-chunks.js';
 import { EventSegments } from './segments.js';
 
@@ -64,28 +66,25 @@ export class SqliteAttributionStore implements AttributionStore {
     return this.#outcomes.get(workspaceId, eventId);
   }
 
-  async commitRun(run: Omit<AttributionRun, 'id'>, outcomes: OutcomeWrite[], withdrawn: number[], changes: ChangeWrite[]): Promise<AttributionRun> {
-    // Serialised before the transaction, so that ingestion waits for the write lock only while
-    // the rows go in: the restatement (a first run restates every conversion: a row per change
-    // would cost more than judging them), and a first run's outcomes for the run id it will
-    // most likely get (runs of other workspaces may take it meanwhile; then write() redoes them).
-    const changeChunks: string[] = [];
-    for (let at = 0; at < changes.length; at += CHANGE_CHUNK) {
-      const items: string[] = [];
-      for (let i = at; i < Math.min(changes.length, at + CHANGE_CHUNK); i++) items.push(changeJson(changes[i]!.eventId, changes[i]!.before, changes[i]!.after));
-      changeChunks.push(`[${items.join(',')}]`);
-    }
-    const nextRunId = this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM attribution_runs').pluck();
-    const prepared = this.#outcomes.prepare(run.workspaceId, nextRunId.get() as number, outcomes);
+  async commitRun(run: Omit<AttributionRun, 'id'>, writes: RunWrites): Promise<AttributionRun> {
     const id = this.db.transaction(() => {
-      const runId = nextRunId.get() as number;
-      this.db.prepare(`INSERT INTO attribution_runs (id, workspace_id, mode, until, started_at, finished_at, conversions_processed,
-        attributed, not_attributed, changed, newly_attributed, unattributed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-        runId, run.workspaceId, run.mode, run.until, run.startedAt, run.finishedAt, run.conversionsProcessed, run.attributed, run.notAttributed,
+      const { lastInsertRowid } = this.db.prepare(`INSERT INTO attribution_runs (workspace_id, mode, until, started_at, finished_at, conversions_processed,
+        attributed, not_attributed, changed, newly_attributed, unattributed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        run.workspaceId, run.mode, run.until, run.startedAt, run.finishedAt, run.conversionsProcessed, run.attributed, run.notAttributed,
         run.changed, run.newlyAttributed, run.unattributed);
-      this.#outcomes.write(run.workspaceId, runId, outcomes, withdrawn, prepared);
-      const chunk = this.db.prepare('INSERT INTO attribution_change_chunks (run_id, seq, data) VALUES (?, ?, ?)');
-      changeChunks.forEach((data, seq) => chunk.run(runId, seq, data));
+      const runId = Number(lastInsertRowid);
+      this.#outcomes.write(run.workspaceId, runId, writes);
+      // The restatement in chunks of CHANGE_CHUNK (a first run restates every conversion: a row per change would cost more than judging them).
+      const insert = this.db.prepare('INSERT INTO attribution_change_chunks (run_id, seq, data) VALUES (?, ?, CAST(? AS TEXT))');
+      const out = new JsonBytes(1 << 20);
+      for (let at = 0, seq = 0; at < writes.changes; at += CHANGE_CHUNK, seq++) {
+        out.reset().char('[');
+        for (let k = at; k < Math.min(writes.changes, at + CHANGE_CHUNK); k++) {
+          if (k > at) out.char(',');
+          writes.writeChange(out, k);
+        }
+        insert.run(runId, seq, out.char(']').bytes());
+      }
       return runId;
     }).immediate();
     return { ...run, id };

@@ -1,19 +1,13 @@
 import type Database from 'better-sqlite3';
-import { outcomeFromItem, outcomeJson, type OutcomeItem } from '../outcome-codec.js';
-import type { Fingerprints, OutcomeWrite, StoredOutcome } from '../types.js';
+import { JsonBytes } from '../../core/json-bytes.js';
+import { outcomeFromItem, type OutcomeItem } from '../outcome-codec.js';
+import type { RunWrites } from '../run-writes.js';
+import type { Fingerprints, StoredOutcome } from '../types.js';
 
 /** Outcomes per chunk row; a chunk that grows past twice this is split. */
 export const OUTCOME_CHUNK = 4_096;
 
 interface ChunkRow { id: number; first_event: number; last_event: number; n: number }
-interface ChunkData { first: number; last: number; n: number; data: string; prints: string }
-
-/** A first run's outcome chunks, serialised for the run id they name (OutcomeChunks.prepare). */
-export interface PreparedChunks { runId: number; rows: ChunkData[] }
-
-/** An outcome as its chunk holds it (outcome-codec.ts), from the run's already serialised parts. */
-const writeJson = (w: OutcomeWrite, runId: number): string => outcomeJson(w.eventId, runId, w.goalId, w.reason, w.attributions, w.detail);
-
 /**
  * A workspace's attribution outcomes, stored a few thousand to a row: each row holds the outcomes
  * of a range of event ids (ranges never overlap) as a JSON array of arrays (outcome-codec.ts),
@@ -88,25 +82,14 @@ export class OutcomeChunks {
     return { ids: ids.subarray(0, at), prints: prints.subarray(0, at) };
   }
 
-  /**
-   * A first run's chunks, serialised before its transaction so that the write lock is held only to
-   * insert them (a million outcomes take seconds to serialise): null when the workspace already
-   * has outcomes (write() then patches the chunks that change, inside the transaction).
-   */
-  prepare(workspaceId: string, runId: number, writes: readonly OutcomeWrite[]): PreparedChunks | null {
-    if (this.#list(workspaceId).length > 0) return null;
-    let sorted = true;
-    for (let i = 1; i < writes.length && sorted; i++) sorted = writes[i - 1]!.eventId < writes[i]!.eventId;
-    const list = sorted ? writes : [...writes].sort((a, b) => a.eventId - b.eventId);
-    return { runId, rows: this.#serialise(list.length, (i) => list[i]!.eventId, (i) => writeJson(list[i]!, runId), (i) => list[i]!.fingerprint) };
-  }
-
-  /**
-   * Puts the run's new and changed outcomes and removes the withdrawn ones (inside the caller's
-   * transaction), using what prepare() serialised when it still applies.
-   */
-  write(workspaceId: string, runId: number, writes: readonly OutcomeWrite[], withdrawn: readonly number[], prepared: PreparedChunks | null = null): void {
+  /** Puts a run's new and changed outcomes and removes its withdrawn ones (inside the caller's transaction). */
+  write(workspaceId: string, runId: number, writes: RunWrites): void {
     const chunks = this.#list(workspaceId);
+    if (chunks.length === 0) {
+      // A first run: every outcome is new, and they come in event id order.
+      this.#insertRows(workspaceId, writes.length, (i) => writes.eventId(i), (out, i) => writes.writeItem(out, i, runId), (i) => writes.fingerprint(i));
+      return;
+    }
     // The chunk each id belongs to: the last one starting at or before it (the first one for ids before every chunk).
     const chunkOf = (id: number): number => {
       let lo = 0;
@@ -118,19 +101,14 @@ export class OutcomeChunks {
       }
       return found;
     };
-    if (chunks.length === 0) {
-      // A first run: every outcome is new.
-      this.#insertRows(workspaceId, (prepared?.runId === runId ? prepared : this.prepare(workspaceId, runId, writes))!.rows);
-      return;
-    }
-    const patches = new Map<number, { puts: OutcomeWrite[]; removes: Set<number> }>();
+    const patches = new Map<number, { puts: number[]; removes: Set<number> }>();
     const patchOf = (i: number) => {
       let p = patches.get(i);
       if (p === undefined) patches.set(i, (p = { puts: [], removes: new Set() }));
       return p;
     };
-    for (const w of writes) patchOf(chunkOf(w.eventId)).puts.push(w);
-    for (const id of withdrawn) patchOf(chunkOf(id)).removes.add(id);
+    for (let i = 0; i < writes.length; i++) patchOf(chunkOf(writes.eventId(i))).puts.push(i);
+    for (const id of writes.withdrawn()) patchOf(chunkOf(id)).removes.add(id);
     const remove = this.db.prepare('DELETE FROM attribution_outcome_chunks WHERE id = ?');
     for (const [i, p] of patches) {
       const chunk = chunks[i]!;
@@ -138,40 +116,41 @@ export class OutcomeChunks {
       const printsJson = this.db.prepare('SELECT prints FROM attribution_outcome_chunks WHERE id = ?').pluck().get(chunk.id) as string;
       const pairs = JSON.parse(printsJson) as number[];
       for (let k = 0; k < pairs.length; k += 2) prints.set(pairs[k]!, pairs[k + 1]!);
-      const merged = new Map<number, { id: number; json: string; fp: number }>();
-      for (const o of this.#items(chunk.id)) if (!p.removes.has(o[0])) merged.set(o[0], { id: o[0], json: JSON.stringify(o), fp: prints.get(o[0]) ?? 0 });
-      for (const w of p.puts) merged.set(w.eventId, { id: w.eventId, json: writeJson(w, runId), fp: w.fingerprint });
+      // Kept outcomes as their JSON; the run's as their index in `writes`.
+      const merged = new Map<number, { id: number; item: string | number; fp: number }>();
+      for (const o of this.#items(chunk.id)) if (!p.removes.has(o[0])) merged.set(o[0], { id: o[0], item: JSON.stringify(o), fp: prints.get(o[0]) ?? 0 });
+      for (const w of p.puts) merged.set(writes.eventId(w), { id: writes.eventId(w), item: w, fp: writes.fingerprint(w) });
       remove.run(chunk.id);
-      this.#insert(workspaceId, [...merged.values()]);
+      const items = [...merged.values()].sort((a, b) => a.id - b.id);
+      this.#insertRows(workspaceId, items.length, (k) => items[k]!.id, (out, k) => {
+        const item = items[k]!.item;
+        if (typeof item === 'number') writes.writeItem(out, item, runId);
+        else out.raw(Buffer.from(item, 'utf8'));
+      }, (k) => items[k]!.fp);
     }
   }
 
-  /** Inserts outcomes as chunks: sorted by event id, in pieces of OUTCOME_CHUNK (one piece when up to twice that). */
-  #insert(workspaceId: string, items: { id: number; json: string; fp: number }[]): void {
-    items.sort((a, b) => a.id - b.id);
-    this.#insertRows(workspaceId, this.#serialise(items.length, (i) => items[i]!.id, (i) => items[i]!.json, (i) => items[i]!.fp));
-  }
-
-  #insertRows(workspaceId: string, rows: readonly ChunkData[]): void {
+  /**
+   * Inserts n outcomes, in event id order and read through accessors, as chunk rows of
+   * OUTCOME_CHUNK (one row when up to twice that). Each row is written as bytes and stored as
+   * text (CAST): the JSON never becomes a JS string on its way in.
+   */
+  #insertRows(workspaceId: string, n: number, idAt: (i: number) => number, writeAt: (out: JsonBytes, i: number) => void, fpAt: (i: number) => number): void {
     const insert = this.db.prepare(`INSERT INTO attribution_outcome_chunks (workspace_id, first_event, last_event, n, data, prints)
-      VALUES (?, ?, ?, ?, ?, ?)`);
-    for (const r of rows) insert.run(workspaceId, r.first, r.last, r.n, r.data, r.prints);
-  }
-
-  /** n outcomes in event id order, read through accessors, as chunk rows of OUTCOME_CHUNK (one when up to twice that). */
-  #serialise(n: number, idAt: (i: number) => number, jsonAt: (i: number) => string, fpAt: (i: number) => number): ChunkData[] {
-    const rows: ChunkData[] = [];
+      VALUES (?, ?, ?, ?, CAST(? AS TEXT), CAST(? AS TEXT))`);
+    const data = new JsonBytes(1 << 20);
+    const prints = new JsonBytes(1 << 16);
     const size = n <= 2 * OUTCOME_CHUNK ? n : OUTCOME_CHUNK;
     for (let at = 0; at < n; at += size) {
       const end = Math.min(n, at + size);
-      const data: string[] = [];
-      const prints: string[] = [];
+      data.reset().char('[');
+      prints.reset().char('[');
       for (let i = at; i < end; i++) {
-        data.push(jsonAt(i));
-        prints.push(`${idAt(i)},${fpAt(i)}`);
+        if (i > at) { data.char(','); prints.char(','); }
+        writeAt(data, i);
+        prints.num(idAt(i)).char(',').num(fpAt(i));
       }
-      rows.push({ first: idAt(at), last: idAt(end - 1), n: end - at, data: `[${data.join(',')}]`, prints: `[${prints.join(',')}]` });
+      insert.run(workspaceId, idAt(at), idAt(end - 1), end - at, data.char(']').bytes(), prints.char(']').bytes());
     }
-    return rows;
   }
 }
