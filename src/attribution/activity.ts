@@ -1,5 +1,5 @@
 import { typeCode, type EventColumns, type ScannedEvent } from '../store/index.js';
-import { f64, gather, groupBy, i32 } from './columns.js';
+import { f64, i32, offsetsBy } from './columns.js';
 import type { Fingerprint } from './fingerprint.js';
 import { Interner } from '../core/interner.js';
 import type { JsonBytes } from '../core/json-bytes.js';
@@ -63,6 +63,19 @@ function sortViews(b: Built, a: number, end: number): void {
       j--;
     }
     t[j + 1] = ti; id[j + 1] = idi; o[j + 1] = oi; v[j + 1] = vi;
+  }
+}
+
+/** Sorts times [a, end) (a few per visitor, mostly in order already: insertion sort, no view object per visitor). */
+function sortTimes(t: Float64Array, a: number, end: number): void {
+  for (let i = a + 1; i < end; i++) {
+    const ti = t[i]!;
+    let j = i - 1;
+    while (j >= a && t[j]! > ti) {
+      t[j + 1] = t[j]!;
+      j--;
+    }
+    t[j + 1] = ti;
   }
 }
 
@@ -178,32 +191,53 @@ export class ActivityIndex {
   build(): this {
     if (this.#built !== null) return this;
     const keys = this.#strings.size;
-    const mkF = (n: number) => new Float64Array(n);
-    const mkI = (n: number) => new Int32Array(n);
-
-    const act = groupBy(this.#act.v.view(), keys);
-    const actT = gather(this.#act.t.view(), act.order, mkF);
-    this.#act.v.clear();
-    this.#act.t.clear();
-    for (let v = 0; v < keys; v++) if (act.offsets[v + 1]! - act.offsets[v]! > 1) actT.subarray(act.offsets[v], act.offsets[v + 1]).sort();
+    // Each group of columns is scattered into place in one pass (a counting sort): a position per
+    // row from its key's running offset, every column written at once.
+    const a = this.#act;
+    const actStart = offsetsBy(a.v.view(), keys);
+    const actT = new Float64Array(a.v.length);
+    {
+      const next = actStart.slice(0, keys);
+      const v = a.v.view();
+      const t = a.t.view();
+      for (let r = 0; r < v.length; r++) actT[next[v[r]!]!++] = t[r]!;
+    }
+    for (const col of Object.values(a)) col.clear();
+    for (let v = 0; v < keys; v++) if (actStart[v + 1]! - actStart[v]! > 1) sortTimes(actT, actStart[v]!, actStart[v + 1]!);
 
     const w = this.#view;
-    const views = groupBy(w.v.view(), keys);
+    const n = w.v.length;
     const built: Built = {
-      actStart: act.offsets, actT,
-      viewStart: views.offsets, viewT: gather(w.t.view(), views.order, mkF), viewId: gather(w.id.view(), views.order, mkF),
-      viewOpt: gather(w.opt.view(), views.order, mkI), viewVar: gather(w.var.view(), views.order, mkI),
+      actStart, actT,
+      viewStart: offsetsBy(w.v.view(), keys), viewT: new Float64Array(n), viewId: new Float64Array(n), viewOpt: new Int32Array(n), viewVar: new Int32Array(n),
       identStart: new Int32Array(0), identDomain: new Int32Array(0), identVisitor: new Int32Array(0), identReceived: new Float64Array(0),
     };
+    {
+      const next = built.viewStart.slice(0, keys);
+      const [v, t, id, opt, variation] = [w.v.view(), w.t.view(), w.id.view(), w.opt.view(), w.var.view()];
+      const { viewT, viewId, viewOpt, viewVar } = built;
+      for (let r = 0; r < n; r++) {
+        const p = next[v[r]!]!++;
+        viewT[p] = t[r]!; viewId[p] = id[r]!; viewOpt[p] = opt[r]!; viewVar[p] = variation[r]!;
+      }
+    }
     for (const col of Object.values(w)) col.clear();
     for (let v = 0; v < keys; v++) if (built.viewStart[v + 1]! - built.viewStart[v]! > 1) sortViews(built, built.viewStart[v]!, built.viewStart[v + 1]!);
 
     const x = this.#ident;
-    const ids = groupBy(x.u.view(), keys);
-    built.identStart = ids.offsets;
-    built.identDomain = gather(x.d.view(), ids.order, mkI);
-    built.identVisitor = gather(x.v.view(), ids.order, mkI);
-    built.identReceived = gather(x.r.view(), ids.order, mkF);
+    const m = x.u.length;
+    built.identStart = offsetsBy(x.u.view(), keys);
+    built.identDomain = new Int32Array(m);
+    built.identVisitor = new Int32Array(m);
+    built.identReceived = new Float64Array(m);
+    {
+      const next = built.identStart.slice(0, keys);
+      const [u, d, v, received] = [x.u.view(), x.d.view(), x.v.view(), x.r.view()];
+      for (let r = 0; r < m; r++) {
+        const p = next[u[r]!]!++;
+        built.identDomain[p] = d[r]!; built.identVisitor[p] = v[r]!; built.identReceived[p] = received[r]!;
+      }
+    }
     for (const col of Object.values(x)) col.clear();
     this.#built = built;
     return this;
