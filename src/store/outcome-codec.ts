@@ -4,8 +4,8 @@ import type { OutcomeChange, StoredOutcome } from './types.js';
  * How attribution outcomes and restatements are kept: JSON arrays, not objects. A first run over
  * a million conversions writes each outcome and its restatement once; as objects (key names in
  * every item) that was 425 MB of JSON to build, write to the WAL and checkpoint; as arrays, 150 MB.
- * The run writes these strings straight from its numbers (runner.ts); readers turn them back
- * into StoredOutcome and OutcomeChange. The SQL of resultCounts reads them by position.
+ * A run writes them as bytes straight from its numbers (runner.ts, RunWrites); readers turn them
+ * back into StoredOutcome and OutcomeChange. The SQL of resultCounts reads them by position.
  *
  *   outcome:     [eventId, runId, goalId, reason, attributions, detail]   (reason null: attributed)
  *   attribution: [optimization, variation, viewedAt, visitorId]
@@ -28,17 +28,17 @@ export interface DecidingDetail {
 
 const str = JSON.stringify;
 
-export const attributionJson = (optimization: string, variation: string, viewedAt: number, visitorId: string): string =>
+const attributionJson = (optimization: string, variation: string, viewedAt: number, visitorId: string): string =>
   `[${str(optimization)},${str(variation)},${viewedAt},${str(visitorId)}]`;
 
 export const attributionsJson = (list: readonly Attribution[]): string =>
   `[${list.map((a) => attributionJson(a.optimization, a.variation, a.viewedAt, a.visitorId)).join(',')}]`;
 
-export const decidingJson = (d: DecidingDetail | null): string =>
+const decidingJson = (d: DecidingDetail | null): string =>
   d === null ? 'null' : `[${str(d.optimization)},${str(d.variation)},${d.viewedAt},${str(d.visitorId)},${d.sessionStart},${d.sessionEnd}]`;
 
 /** `visitorsJson`: a JSON array of the visitor ids. */
-export const detailJson = (visitorsJson: string, deciding: string): string => `[${visitorsJson},${deciding}]`;
+const detailJson = (visitorsJson: string, deciding: string): string => `[${visitorsJson},${deciding}]`;
 
 /** What a restatement says an outcome was or became: its reason (null: attributed) and attributions. */
 export const summaryJson = (reason: string | null, attributions: string): string => `[${str(reason)},${attributions}]`;
@@ -46,10 +46,10 @@ export const summaryJson = (reason: string | null, attributions: string): string
 /** summaryJson of an outcome as it was stored. */
 export const summaryJsonOf = (o: { reason: string | null; attributions: readonly Attribution[] }): string => summaryJson(o.reason, attributionsJson(o.attributions));
 
-export const outcomeJson = (eventId: number, runId: number, goalId: number | null, reason: string | null, attributions: string, detail: string): string =>
+const outcomeJson = (eventId: number, runId: number, goalId: number | null, reason: string | null, attributions: string, detail: string): string =>
   `[${eventId},${runId},${goalId},${str(reason)},${attributions},${detail}]`;
 
-export const changeJson = (eventId: number, before: string | null, after: string | null): string =>
+const changeJson = (eventId: number, before: string | null, after: string | null): string =>
   `[${eventId},${before ?? 'null'},${after ?? 'null'}]`;
 
 type AttributionItem = [string, string, number, string];

@@ -13,10 +13,10 @@ interface ChunkRow { id: number; first_event: number; last_event: number; n: num
  * of a range of event ids (ranges never overlap) as a JSON array of arrays (outcome-codec.ts),
  * and their fingerprints apart.
  * A run that restates a million conversions writes a few hundred rows instead of a million (a
- * row costs microseconds through the driver): 150 MB with its restatement, which holds the write
- * lock for about 3 s (`npm run bench:attribution -- --full`, first run); a run that changes a few
- * outcomes rewrites the few rows that hold them. Reading one outcome
- * parses its row's JSON: milliseconds.
+ * row costs microseconds through the driver): 150 MB with its restatement, assembled from the
+ * run's JSON bytes (RunWrites) inside the transaction, which holds the write lock for about 2 s
+ * (`npm run bench:attribution -- --full`, first run); a run that changes a few outcomes rewrites
+ * the few rows that hold them. Reading one outcome parses its row's JSON: milliseconds.
  */
 export class OutcomeChunks {
   constructor(private readonly db: Database.Database) {}
