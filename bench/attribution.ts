@@ -3,7 +3,9 @@
  * with the writer's own statements (events and their segments, in groups of 1,000 as the group
  * commit writes them under load), then times two full attribution runs, each in a process of its
  * own (wall time, events/s, peak RSS): the first, which also merges the ingested segments and
- * writes every outcome, and one after a day of new events (1 % more), the nightly steady state.
+ * writes every outcome, and one after a day of new events (1 % more), the nightly steady state;
+ * then, in a third process, only the load every run begins with (reading the events into the
+ * engine's index), to show how much of a run that is.
  * In the same run it times the plain last-touch join (the latest view at or before each
  * conversion, through the user's visitors) with DuckDB's ASOF join and with SQLite's indexed
  * join, and prints our times as ratios to them — although we do more (sessions, identity, goal
@@ -20,7 +22,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../src/config/index.js';
 import { ManualClock } from '../src/core/index.js';
-import { AttributionRunner } from '../src/attribution/index.js';
+import { AttributionRunner, loadWorkspace } from '../src/attribution/index.js';
 import { openStore } from '../src/store/index.js';
 import { EventWriter } from '../src/store/sqlite/event-writer.js';
 import type { CanonicalEvent, DialectName, EventType } from '../src/core/index.js';
@@ -163,20 +165,23 @@ async function duckdbLastTouch(dataDir: string): Promise<{ ms: number; attribute
 interface RunResult { ms: number; summary: { conversionsProcessed: number; attributed: number; changed: number }; maxRssKb: number }
 
 /** One attribution run in a process of its own, so its peak RSS is its own. */
-function runInChild(dataDir: string): Promise<RunResult> {
+function runInChild(dataDir: string, what: 'run' | 'load' = 'run'): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const c = fork(new URL(import.meta.url).pathname, ['child', dataDir], { execArgv: process.execArgv });
+    const c = fork(new URL(import.meta.url).pathname, ['child', dataDir, what], { execArgv: process.execArgv });
     c.once('message', (m) => resolve(m as RunResult));
     c.once('exit', (code) => { if (code !== 0) reject(new Error(`attribution child exited with ${code}`)); });
   });
 }
 
-async function child(dataDir: string): Promise<void> {
+/** A run, or (`load`) only what a run does first: read the workspace's events into the engine's index and build it. */
+async function child(dataDir: string, what: string): Promise<void> {
   const config = loadConfig({}, {}, { dataDir, logLevel: 'silent' });
   const clock = new ManualClock(T0 + 8 * 86_400_000);
   const store = await openStore(config, clock);
   const started = performance.now();
-  const summary = await new AttributionRunner(store, clock).run(WS);
+  const summary = what === 'load'
+    ? { conversionsProcessed: (await loadWorkspace(store, WS, clock.now())).conversions.length, attributed: 0, changed: 0 }
+    : await new AttributionRunner(store, clock).run(WS);
   const ms = performance.now() - started;
   await store.close();
   process.send!({ ms, summary, maxRssKb: process.resourceUsage().maxRSS });
@@ -214,7 +219,7 @@ function flushToDisk(dir: string): void {
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === 'child') return child(process.argv[3]!);
+  if (process.argv[2] === 'child') return child(process.argv[3]!, process.argv[4]!);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'closeloop-bench-attr-test-'));
   console.log(`closeloop attribution benchmark — ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, node ${process.version}${full ? '' : ' (1/10 scale; --full for 10M views)'}`);
   const reuse = process.argv.includes('--reuse') ? process.argv[process.argv.indexOf('--reuse') + 1]! : null;
@@ -234,6 +239,7 @@ async function main(): Promise<void> {
   const added = await addDay(dataDir);
   flushToDisk(dataDir);
   const again = await runInChild(dataDir);
+  const load = await runInChild(dataDir, 'load');
   const sqlite = sqliteLastTouch(dataDir);
   const duck = await duckdbLastTouch(dataDir);
   if (process.argv.includes('--keep')) console.log(`data kept in ${dataDir}`);
@@ -245,6 +251,7 @@ async function main(): Promise<void> {
   console.log('');
   console.log(line('first full run (merges the ingested segments, writes every outcome)', first, rows));
   console.log(line(`full run a day later (+${added.toLocaleString('en-US')} events)`, again, rows + added));
+  console.log(`loading only (what every run does first: read the events from SQLite, number their ids, build the index): ${s(load.ms)}, peak RSS ${mb(load.maxRssKb)}`);
   console.log(`baseline, DuckDB ASOF last-touch join: ${s(duck.ms)} (${duck.attributed.toLocaleString('en-US')} conversions with a view before them, on ${rows + added} events; load not timed)`);
   console.log(`baseline, SQLite indexed last-touch join: ${s(sqlite.ms)} (${sqlite.attributed.toLocaleString('en-US')}; index build not timed)`);
   for (const [label, r] of [['first run', first], ['run a day later', again]] as const) {
