@@ -3,7 +3,7 @@ import { JsonBytes } from '../core/json-bytes.js';
 import type { DecidingDetail } from './outcome-codec.js';
 import type { StoredOutcome } from './types.js';
 
-/** Bytes per block of outcome JSON: a first run's 150 MB in blocks, never copied to grow. */
+/** Bytes per block of outcome JSON: a first run's ~90 MB in blocks, never copied to grow. */
 const BLOCK = 4 << 20;
 
 /** An outcome given as values (RunWrites.add). */
