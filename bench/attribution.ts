@@ -251,7 +251,7 @@ async function main(): Promise<void> {
   console.log('');
   console.log(line('first full run (merges the ingested segments, writes every outcome)', first, rows));
   console.log(line(`full run a day later (+${added.toLocaleString('en-US')} events)`, again, rows + added));
-  console.log(`loading only (what every run does first: read the events from SQLite, number their ids, build the index): ${s(load.ms)}, peak RSS ${mb(load.maxRssKb)}`);
+  console.log(`loading only, what every run does first (reading the events from SQLite, numbering their ids, building the index): ${s(load.ms)}, peak RSS ${mb(load.maxRssKb)}`);
   console.log(`baseline, DuckDB ASOF last-touch join: ${s(duck.ms)} (${duck.attributed.toLocaleString('en-US')} conversions with a view before them, on ${rows + added} events; load not timed)`);
   console.log(`baseline, SQLite indexed last-touch join: ${s(sqlite.ms)} (${sqlite.attributed.toLocaleString('en-US')}; index build not timed)`);
   for (const [label, r] of [['first run', first], ['run a day later', again]] as const) {
