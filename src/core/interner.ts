@@ -53,13 +53,18 @@ export class Interner {
   /** The number of s, or -1 when it was never interned. */
   find(s: string): number {
     const b = Buffer.from(s, 'utf8');
-    const h = hashBytes(b, 0, b.length);
+    return this.findBytes(b, 0, b.length);
+  }
+
+  /** The number of the string whose UTF-8 bytes are bytes[from, to), or -1 when it was never interned. */
+  findBytes(bytes: Uint8Array, from: number, to: number): number {
+    const h = hashBytes(bytes, from, to);
     const table = this.#table;
     const mask = (table.length >>> 1) - 1;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const k = table[2 * slot]! - 1;
       if (k < 0) return -1;
-      if (table[2 * slot + 1] === h && this.#equals(k, b, 0, b.length)) return k;
+      if (table[2 * slot + 1] === h && this.#equals(k, bytes, from, to)) return k;
     }
   }
 

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  ACTIVITY_TYPES, ActivityIndex, attributeConversion, Fingerprint, indexGoalsByName, judge, Judgement, outcomeFingerprint, toRef,
-  type ActivityEvent, type ConversionInput, type EngineContext, type Outcome, type SessionRules,
+  ACTIVITY_TYPES, ActivityIndex, attributeConversion, eachEvent, Fingerprint, indexGoalsByName, journey, judge, Judgement, loadWorkspace,
+  outcomeFingerprint, resolveVisitors, toRef, type ActivityEvent, type ConversionInput, type EngineContext, type Outcome, type SessionRules,
 } from '../../src/attribution/index.js';
 import type { CanonicalEvent } from '../../src/core/index.js';
-import type { Goal, StoredOutcome } from '../../src/store/index.js';
+import type { Goal, ScannedEvent, StoredOutcome } from '../../src/store/index.js';
 import { T0, testApp, type TestApp } from '../helpers/app.js';
 
 const MIN = 60_000;
@@ -352,6 +352,52 @@ describe('attribution runs over the real store', () => {
         [...state].sort(([a], [b]) => a - b),
         [...recorded.values()].sort((a, b) => a.eventId - b.eventId).map((o) => [o.eventId, { outcome: o.outcome, reason: o.reason, attributions: o.attributions }]),
       );
+    }), { numRuns: 60 });
+  });
+
+  /**
+   * A journey as it was computed before journeys scanned for their ids: the whole workspace loaded
+   * into the engine's index, every event made an object. The scanning journey() must agree.
+   */
+  async function journeyFromWholeWorkspace(ws: string, who: { visitorId: string } | { userDomain: string; userId: string }) {
+    const loaded = await loadWorkspace(t.store, ws, t.clock.now());
+    const activity = loaded.ctx.activity;
+    const visitors = 'visitorId' in who
+      ? (activity.hasVisitor(who.visitorId) ? [who.visitorId] : [])
+      : [...new Set(activity.visitorsOfUser(who.userDomain, who.userId, Number.POSITIVE_INFINITY))].sort();
+    const mine = new Set(visitors);
+    const conversionIds = new Set<number>();
+    for (const c of loaded.conversions) {
+      if (('userDomain' in who && c.userDomain === who.userDomain && c.userId === who.userId) || resolveVisitors(c, activity).some((v) => mine.has(v))) conversionIds.add(c.id);
+    }
+    const outcomes = await t.store.attribution.outcomesOf(ws, [...conversionIds]);
+    const events: (ScannedEvent & { outcome?: unknown })[] = [];
+    await eachEvent(t.store, ws, t.clock.now(), (e) => {
+      if (conversionIds.has(e.id)) {
+        const o = outcomes.get(e.id);
+        events.push({ ...e, outcome: o === undefined ? 'pending' : { outcome: o.outcome, reason: o.reason, attributions: o.attributions } });
+      } else if (e.visitorId !== null && mine.has(e.visitorId)) events.push(e);
+    });
+    events.sort((a, b) => a.occurredAt - b.occurredAt || a.id - b.id);
+    return {
+      ...who,
+      visitors: visitors.map((v) => {
+        const s = activity.sessions(v);
+        return { visitorId: v, sessions: s.starts.map((start, i) => ({ start, end: s.ends[i]!, endedBy: s.capped[i] ? 'max_duration' : 'inactivity' })) };
+      }),
+      events,
+    };
+  }
+
+  it('finds every visitor\'s and user\'s journey by scanning for their ids, as the whole workspace\'s index shows it', async () => {
+    await fc.assert(fc.asyncProperty(historyArb, untilsArb, async (h, untils) => {
+      const p = await play(h, untils);
+      const whos = [
+        ...['v1', 'v2', 'v3é', 'v9'].map((visitorId) => ({ visitorId })),
+        ...['u1', 'u2', 'u9'].map((userId) => ({ userDomain: 'crm', userId })),
+        { userDomain: 'other', userId: 'u1' },
+      ];
+      for (const who of whos) assert.deepEqual(await journey(t.store, t.clock, p.ws, who), await journeyFromWholeWorkspace(p.ws, who), JSON.stringify(who));
     }), { numRuns: 60 });
   });
 
