@@ -58,6 +58,10 @@ export class Conversions {
     };
   }
 
+  sourceAt(i: number): DialectName {
+    return DIALECTS[this.#source.get(i)]!;
+  }
+
   idAt(i: number): number {
     return this.#id.get(i);
   }

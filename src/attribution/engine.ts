@@ -71,6 +71,12 @@ function resolveVisitorIds(c: ConversionRef, activity: ActivityIndex, out: Visit
   if (out.size > 1) out.items.subarray(0, out.size).sort((a, b) => activity.compareIds(a, b));
 }
 
+/** Whether a conversion names at least one visitor (rule 2), whatever its goal: data quality's match. */
+export function namesAVisitor(c: ConversionRef, activity: ActivityIndex, scratch: VisitorSet): boolean {
+  resolveVisitorIds(c, activity, scratch);
+  return scratch.size > 0;
+}
+
 /** Rule 2: the visitors a conversion names, sorted (so every run visits them in the same order). */
 export function resolveVisitors(c: ConversionInput, activity: ActivityIndex): string[] {
   const out = new VisitorSet();

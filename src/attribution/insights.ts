@@ -1,51 +1,33 @@
 import type { Clock } from '../core/index.js';
-import { eventAt, stringAt, STRING_FIELDS, typeCode, type EventColumns, type ScannedEvent, type Store } from '../store/index.js';
+import { eventAt, stringAt, STRING_FIELDS, typeCode, type DataQualityFigures, type EventColumns, type ScannedEvent, type Store } from '../store/index.js';
 import { ActivityIndex, ACTIVITY_TYPES } from './activity.js';
 import { resolveVisitors } from './engine.js';
 import { IdSet } from './id-set.js';
+import { domainKey, QualityTally } from './quality.js';
 import { loadWorkspace, workspaceRules } from './runner.js';
-
-interface Match { conversions: number; matched: number; matchRate: number | null }
-const rate = (m: { conversions: number; matched: number }): Match => ({ ...m, matchRate: m.conversions === 0 ? null : m.matched / m.conversions });
-
-function percentile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
 
 /**
  * GET …/data-quality: how many conversions could be tied to a visitor, per userDomain and per
- * dialect; how late conversions arrive (received − occurred); and why events were refused.
+ * dialect, and how late conversions arrive (received − occurred), as the workspace's latest
+ * attribution run found them (`asOf`: that run; every run tallies them as it judges, see
+ * QualityTally); and why events were refused, as of now. Before the first run, the figures are
+ * computed here from the whole workspace (`asOf` null).
  */
 export async function dataQuality(store: Store, clock: Clock, workspaceId: string) {
-  const loaded = await loadWorkspace(store, workspaceId, clock.now());
-  const byDomain = new Map<string, { conversions: number; matched: number }>();
-  const byDialect = new Map<string, { conversions: number; matched: number }>();
-  const lags = new Map<string, number[]>();
-  for (const c of loaded.conversions) {
-    const matched = resolveVisitors(c, loaded.ctx.activity).length > 0 ? 1 : 0;
-    const domain = c.userDomain ?? (c.sessionId !== null ? '(sessionId)' : c.visitorId !== null ? '(visitorId)' : '(none)');
-    const dialect = c.source;
-    for (const [map, key] of [[byDomain, domain], [byDialect, dialect]] as const) {
-      const m = map.get(key) ?? { conversions: 0, matched: 0 };
-      m.conversions++;
-      m.matched += matched;
-      map.set(key, m);
-    }
-    const list = lags.get(dialect) ?? [];
-    list.push(Math.max(0, c.receivedAt - c.occurredAt));
-    lags.set(dialect, list);
+  const stored = await store.attribution.dataQuality(workspaceId);
+  let figures: DataQualityFigures;
+  if (stored !== null) figures = stored.figures;
+  else {
+    const loaded = await loadWorkspace(store, workspaceId, clock.now());
+    const tally = new QualityTally();
+    for (const c of loaded.conversions) tally.add(domainKey(c), c.source, resolveVisitors(c, loaded.ctx.activity).length > 0, c.receivedAt - c.occurredAt);
+    figures = tally.figures();
   }
-  const ingestionLagMs = Object.fromEntries([...lags].map(([d, list]) => {
-    list.sort((a, b) => a - b);
-    return [d, { p50: percentile(list, 0.5), p90: percentile(list, 0.9), p99: percentile(list, 0.99), max: list.at(-1) ?? null }];
-  }));
-  const total = [...byDialect.values()].reduce((a, m) => ({ conversions: a.conversions + m.conversions, matched: a.matched + m.matched }), { conversions: 0, matched: 0 });
   return {
     workspace: workspaceId,
-    computedAt: clock.now(),
-    matchRate: { overall: rate(total), byUserDomain: Object.fromEntries([...byDomain].map(([k, m]) => [k, rate(m)])), byDialect: Object.fromEntries([...byDialect].map(([k, m]) => [k, rate(m)])) },
-    ingestionLagMs,
+    computedAt: stored === null ? clock.now() : stored.run.finishedAt,
+    asOf: stored === null ? null : { runId: stored.run.id, until: stored.run.until },
+    ...figures,
     rejections: await store.rejections.countByCode(workspaceId),
   };
 }

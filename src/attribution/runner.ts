@@ -2,12 +2,13 @@ import { effectiveSettings } from '../config/index.js';
 import { randomUUID } from 'node:crypto';
 import { processIdentity, ServiceError, type Clock, type EventType } from '../core/index.js';
 import {
-  attributionsJson, eventAt, RunWrites, summaryJson, summaryJsonOf, type AttributionRun, type ScannedEvent, type Store,
+  attributionsJson, eventAt, RunWrites, summaryJson, summaryJsonOf, type AttributionRun, type DataQualityFigures, type ScannedEvent, type Store,
 } from '../store/index.js';
 import { Fingerprint } from './fingerprint.js';
-import { ActivityIndex } from './activity.js';
+import { ActivityIndex, VisitorSet } from './activity.js';
 import { Conversions } from './conversions.js';
-import { judge, Judgement, type EngineContext } from './engine.js';
+import { judge, Judgement, namesAVisitor, type EngineContext } from './engine.js';
+import { QualityTally } from './quality.js';
 import { goalAt, indexGoalsByName } from './goals.js';
 import type { SessionRules } from './sessions.js';
 
@@ -173,7 +174,7 @@ function writeOutcome(writes: RunWrites, eventId: number, j: Judgement, a: Activ
 }
 
 /** What judging every conversion found: the outcomes to write, the stored ones they replace, those to withdraw. */
-interface Judged { writes: RunWrites; rewritten: number[]; withdrawn: number[]; attributed: number; total: number }
+interface Judged { writes: RunWrites; rewritten: number[]; withdrawn: number[]; attributed: number; total: number; quality: DataQualityFigures }
 
 async function judgeAll(store: Store, workspaceId: string, until: number, options: RunOptions): Promise<Judged> {
   const loaded = await loadWorkspace(store, workspaceId, until);
@@ -188,6 +189,15 @@ async function judgeAll(store: Store, workspaceId: string, until: number, option
   const judgement = new Judgement();
   const print = new Fingerprint();
   const activity = loaded.ctx.activity;
+  // Data quality, tallied on the way: whether each conversion names a visitor is what judging resolves.
+  const quality = new QualityTally();
+  const domains = new Map<number, string>();
+  const domainOf = (d: number) => {
+    let name = domains.get(d);
+    if (name === undefined) domains.set(d, (name = activity.nameOf(d)));
+    return name;
+  };
+  const scratch = new VisitorSet();
   let k = 0;
   options.onProgress?.(0, total);
   for (let i = 0; i < total; i++) {
@@ -196,6 +206,10 @@ async function judgeAll(store: Store, workspaceId: string, until: number, option
     if (i > 0 && c.id <= loaded.conversions.idAt(i - 1)) throw new Error(`Conversions must be judged in event id order (${c.id} after ${loaded.conversions.idAt(i - 1)}).`);
     judge(c, loaded.ctx, judgement);
     if (judgement.reason === null) attributed++;
+    // A conversion whose goal failed rule 1 was judged before its visitors were resolved.
+    const matched = judgement.goalId !== null ? judgement.visitors.size > 0 : namesAVisitor(c, activity, scratch);
+    const domain = c.domain >= 0 ? domainOf(c.domain) : c.session >= 0 ? '(sessionId)' : c.visitor >= 0 ? '(visitorId)' : '(none)';
+    quality.add(domain, loaded.conversions.sourceAt(i), matched, c.receivedAt - c.occurredAt);
     const fp = judgement.fingerprint(activity, print);
     while (k < before.ids.length && before.ids[k]! < c.id) withdrawn.push(before.ids[k++]!);
     const known = k < before.ids.length && before.ids[k] === c.id;
@@ -205,7 +219,7 @@ async function judgeAll(store: Store, workspaceId: string, until: number, option
     if (known) rewritten.push(c.id);
   }
   while (k < before.ids.length) withdrawn.push(before.ids[k++]!);
-  return { writes, rewritten, withdrawn, attributed, total };
+  return { writes, rewritten, withdrawn, attributed, total, quality: quality.figures() };
 }
 
 async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, options: RunOptions & { startedAt: number }): Promise<RunSummary> {
@@ -214,7 +228,7 @@ async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, o
   const until = options.until ?? startedAt;
   // Judged in a function of its own: nothing here holds on to the workspace's events in memory
   // while the outcomes are serialised and written.
-  const { writes, rewritten, withdrawn, attributed, total } = await judgeAll(store, workspaceId, until, options);
+  const { writes, rewritten, withdrawn, attributed, total, quality } = await judgeAll(store, workspaceId, until, options);
   // Withdrawn: had an outcome but is no longer a conversion (a custom event whose name stopped
   // naming a goal at its time), so a rerun agrees with a recompute from scratch.
   const olds = await store.attribution.outcomesOf(workspaceId, [...rewritten, ...withdrawn]);
@@ -245,7 +259,7 @@ async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, o
     workspaceId, mode: options.mode ?? 'full', until, startedAt, finishedAt: clock.now(),
     conversionsProcessed: total, attributed, notAttributed: total - attributed,
     changed: writes.changes, newlyAttributed, unattributed,
-  }, writes);
+  }, writes, quality);
   return {
     runId: run.id, conversionsProcessed: run.conversionsProcessed, attributed, notAttributed: run.notAttributed,
     changed: run.changed, newlyAttributed, unattributed, durationMs: Math.round(performance.now() - t0),

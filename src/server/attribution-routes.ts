@@ -134,7 +134,7 @@ export function registerAttributionRoutes(app: FastifyInstance, deps: { store: S
       }
     });
     scope.get('/workspaces/:ws/data-quality', {
-      schema: { tags, security, summary: 'Match rate of conversions to visitors per userDomain and dialect, ingestion lag, rejections by reason.', params: WsParams },
+      schema: { tags, security, summary: 'Match rate of conversions to visitors per userDomain and dialect and ingestion lag, as of the latest attribution run (asOf); rejections by reason.', params: WsParams },
     }, async (req) => {
       await admin.workspace(ws(req));
       return dataQuality(store, clock, ws(req));

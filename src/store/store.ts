@@ -3,7 +3,7 @@ import type { WorkspaceSettingsInput } from '../config/index.js';
 import type { EventColumns } from './event-columns.js';
 import type { RunWrites } from './run-writes.js';
 import type {
-  ApiKeyRecord, AppendOutcome, AttributionRun, Fingerprints, OutcomeChange, StoredOutcome, EventQuery, Goal, NewRejection, Optimization,
+  ApiKeyRecord, AppendOutcome, AttributionRun, DataQualityFigures, Fingerprints, OutcomeChange, StoredOutcome, EventQuery, Goal, NewRejection, Optimization,
   OptimizationStatus, Rejection, Workspace,
 } from './types.js';
 
@@ -91,7 +91,9 @@ export interface AttributionStore {
    * longer conversions) and what changed (RunWrites), all or nothing — a run that dies before
    * this leaves the previous outcomes whole.
    */
-  commitRun(run: Omit<AttributionRun, 'id'>, writes: RunWrites): Promise<AttributionRun>;
+  commitRun(run: Omit<AttributionRun, 'id'>, writes: RunWrites, quality: DataQualityFigures): Promise<AttributionRun>;
+  /** The data quality figures the workspace's latest run computed, with that run; null before its first run. */
+  dataQuality(workspaceId: string): Promise<{ run: AttributionRun; figures: DataQualityFigures } | null>;
   runs(workspaceId: string, limit: number): Promise<AttributionRun[]>;
   /**
    * Takes the workspace's run lease until `expires` unless another holder has an unexpired one:

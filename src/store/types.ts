@@ -139,6 +139,14 @@ export interface Fingerprints {
   prints: Float64Array;
 }
 
+interface MatchRate { conversions: number; matched: number; matchRate: number | null }
+
+/** What GET …/data-quality reports of a workspace's conversions (a run computes it; QualityTally). */
+export interface DataQualityFigures {
+  matchRate: { overall: MatchRate; byUserDomain: Record<string, MatchRate>; byDialect: Record<string, MatchRate> };
+  ingestionLagMs: Record<string, { p50: number | null; p90: number | null; p99: number | null; max: number | null }>;
+}
+
 /** What a run changed for one conversion. */
 export interface OutcomeChange {
   eventId: number;

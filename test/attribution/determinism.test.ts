@@ -401,6 +401,40 @@ describe('attribution runs over the real store', () => {
     }), { numRuns: 60 });
   });
 
+  it('stores with each run the data quality that a reading of the whole workspace finds', async () => {
+    await fc.assert(fc.asyncProperty(historyArb, untilsArb, async (h, untils) => {
+      const p = await play(h, untils);
+      const loaded = await loadWorkspace(t.store, p.ws, END);
+      const byDomain = new Map<string, { conversions: number; matched: number }>();
+      const byDialect = new Map<string, { conversions: number; matched: number }>();
+      const lags = new Map<string, number[]>();
+      for (const c of loaded.conversions) {
+        const matched = resolveVisitors(c, loaded.ctx.activity).length > 0 ? 1 : 0;
+        const domain = c.userDomain ?? (c.sessionId !== null ? '(sessionId)' : c.visitorId !== null ? '(visitorId)' : '(none)');
+        for (const [map, key] of [[byDomain, domain], [byDialect, c.source]] as const) {
+          const m = map.get(key) ?? { conversions: 0, matched: 0 };
+          map.set(key, { conversions: m.conversions + 1, matched: m.matched + matched });
+        }
+        lags.set(c.source, [...(lags.get(c.source) ?? []), Math.max(0, c.receivedAt - c.occurredAt)]);
+      }
+      const rate = (m: { conversions: number; matched: number }) => ({ ...m, matchRate: m.conversions === 0 ? null : m.matched / m.conversions });
+      const nearestRank = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+      const all = [...byDialect.values()].reduce((a, m) => ({ conversions: a.conversions + m.conversions, matched: a.matched + m.matched }), { conversions: 0, matched: 0 });
+      const res = await t.admin('GET', `/admin/v1/workspaces/${p.ws}/data-quality`);
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.body.asOf, { runId: p.runs.at(-1), until: END });
+      assert.deepEqual(res.body.matchRate, {
+        overall: rate(all),
+        byUserDomain: Object.fromEntries([...byDomain].map(([k, m]) => [k, rate(m)])),
+        byDialect: Object.fromEntries([...byDialect].map(([k, m]) => [k, rate(m)])),
+      });
+      assert.deepEqual(res.body.ingestionLagMs, Object.fromEntries([...lags].map(([d, l]) => {
+        const sorted = [...l].sort((a, b) => a - b);
+        return [d, { p50: nearestRank(sorted, 0.5), p90: nearestRank(sorted, 0.9), p99: nearestRank(sorted, 0.99), max: sorted.at(-1) }];
+      })));
+    }), { numRuns: 60 });
+  });
+
   it('gives identical outcomes when run again with nothing new', async () => {
     await fc.assert(fc.asyncProperty(historyArb, async (h) => {
       const p = await play(h, []);

@@ -38,6 +38,8 @@ describe('data quality and journeys', () => {
     });
     assert.deepEqual(res.body.ingestionLagMs, { optimize: { p50: 5 * 60_000, p90: 5 * 60_000, p99: 5 * 60_000, max: 5 * 60_000 } });
     assert.deepEqual(res.body.rejections, { timestamp_in_seconds: 1 });
+    const [run] = (await t.admin('GET', '/admin/v1/workspaces/dq/attribution/runs')).body.runs;
+    assert.deepEqual([res.body.asOf, res.body.computedAt], [{ runId: run.id, until: run.until }, run.finishedAt], 'as of the latest run');
   });
 
   it('shows a user\'s journey across both devices, with the conversion and its outcome in time order', async () => {

@@ -542,6 +542,11 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         workspaceId, mode: 'full' as const, until: T0, startedAt: T0, finishedAt: T0, conversionsProcessed: 0, attributed: 0,
         notAttributed: 0, changed: 0, newlyAttributed: 0, unattributed: 0,
       });
+      /** Data quality figures of a run that judged n conversions, all matched. */
+      const quality = (n: number) => ({
+        matchRate: { overall: { conversions: n, matched: n, matchRate: 1 }, byUserDomain: { crm: { conversions: n, matched: n, matchRate: 1 } }, byDialect: {} },
+        ingestionLagMs: { optimize: { p50: 10, p90: 20, p99: 30, max: n } },
+      });
       /** A run's writes: outcomes (in event id order) attributed to these variations, and withdrawals. */
       const writes = (outcomes: [number, string][], withdrawn: number[] = []) => {
         const w = new RunWrites();
@@ -557,8 +562,8 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
 
       it('keeps every outcome of a large run, then applies a later run\'s changes and withdrawals only', async () => {
         const ids = Array.from({ length: 10_000 }, (_, i) => 3 * i + 1);
-        const first = await store.attribution.commitRun(run('acme'), writes(ids.map((id) => [id, 'bold'])));
-        await store.attribution.commitRun(run('globex'), writes([[1, 'other']]));
+        const first = await store.attribution.commitRun(run('acme'), writes(ids.map((id) => [id, 'bold'])), quality(10_000));
+        await store.attribution.commitRun(run('globex'), writes([[1, 'other']]), quality(1));
         const all = await store.attribution.outcomes('acme');
         assert.equal(all.size, 10_000);
         assert.deepEqual(all.get(29_998), {
@@ -566,7 +571,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           attributions: [{ optimization: 'hero', variation: 'bold', viewedAt: T0, visitorId: 'v29998' }], detail: { visitors: ['v29998'], deciding: null },
         });
         // Changed outcomes anywhere (and new ones before, between and after the known ids), and withdrawals.
-        const second = await store.attribution.commitRun(run('acme'), writes([[0, 'new'], [1, 'control'], [15_001, 'control'], [15_002, 'new'], [40_000, 'new']], [4, 29_998]));
+        const second = await store.attribution.commitRun(run('acme'), writes([[0, 'new'], [1, 'control'], [15_001, 'control'], [15_002, 'new'], [40_000, 'new']], [4, 29_998]), quality(10_001));
         const after = await store.attribution.outcomes('acme');
         assert.equal(after.size, 10_000 + 3 - 2);
         assert.deepEqual([1, 15_001, 0, 15_002, 40_000].map((id) => [after.get(id)!.attributions[0]!.variation, after.get(id)!.runId]),
@@ -585,13 +590,23 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         assert.equal((await store.attribution.outcome('globex', 1))!.attributions[0]!.variation, 'other', 'the other workspace is untouched');
       });
 
+      it('keeps the data quality figures of each workspace\'s latest run', async () => {
+        assert.equal(await store.attribution.dataQuality('acme'), null, 'none before the first run');
+        await store.attribution.commitRun(run('acme'), writes([[1, 'bold']]), quality(1));
+        const second = await store.attribution.commitRun(run('acme'), writes([]), quality(2));
+        await store.attribution.commitRun(run('globex'), writes([]), quality(7));
+        const latest = await store.attribution.dataQuality('acme');
+        assert.deepEqual(latest, { run: second, figures: quality(2) });
+        assert.equal((await store.attribution.dataQuality('globex'))!.figures.ingestionLagMs.optimize!.max, 7);
+      });
+
       it('records a run\'s restatement: new, changed and withdrawn outcomes, with what each was and became', async () => {
-        await store.attribution.commitRun(run('acme'), writes([[1, 'bold'], [2, 'bold']]));
+        await store.attribution.commitRun(run('acme'), writes([[1, 'bold'], [2, 'bold']]), quality(2));
         const w = writes([[1, 'control'], [3, 'bold']]);
         w.restate(0, '[null,[["hero","bold",0,"v1"]]]');
         w.restate(1, null);
         w.withdraw(2, '["no_view_before_conversion",[]]');
-        const second = await store.attribution.commitRun({ ...run('acme'), changed: w.changes }, w);
+        const second = await store.attribution.commitRun({ ...run('acme'), changed: w.changes }, w, quality(3));
         const recorded = await store.attribution.run('acme', second.id);
         assert.equal(recorded!.run.changed, 3);
         assert.equal(await store.attribution.outcome('acme', 2), null, 'the withdrawn outcome is gone');

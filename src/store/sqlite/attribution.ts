@@ -3,7 +3,7 @@ import { processAlive } from '../../core/index.js';
 import type { EventColumns } from '../event-columns.js';
 import type { AttributionStore } from '../store.js';
 import { JsonBytes } from '../../core/json-bytes.js';
-import type { AttributionRun, Fingerprints, OutcomeChange, StoredOutcome } from '../types.js';
+import type { AttributionRun, DataQualityFigures, Fingerprints, OutcomeChange, StoredOutcome } from '../types.js';
 import { changeFromItem, type ChangeItem } from '../outcome-codec.js';
 import type { RunWrites } from '../run-writes.js';
 import { OutcomeChunks } from './outcome-chunks.js';
@@ -66,7 +66,7 @@ export class SqliteAttributionStore implements AttributionStore {
     return this.#outcomes.get(workspaceId, eventId);
   }
 
-  async commitRun(run: Omit<AttributionRun, 'id'>, writes: RunWrites): Promise<AttributionRun> {
+  async commitRun(run: Omit<AttributionRun, 'id'>, writes: RunWrites, quality: DataQualityFigures): Promise<AttributionRun> {
     const id = this.db.transaction(() => {
       const { lastInsertRowid } = this.db.prepare(`INSERT INTO attribution_runs (workspace_id, mode, until, started_at, finished_at, conversions_processed,
         attributed, not_attributed, changed, newly_attributed, unattributed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
@@ -85,9 +85,17 @@ export class SqliteAttributionStore implements AttributionStore {
         }
         insert.run(runId, seq, out.char(']').bytes());
       }
+      this.db.prepare(`INSERT INTO attribution_quality (workspace_id, run_id, data) VALUES (?, ?, ?)
+        ON CONFLICT (workspace_id) DO UPDATE SET run_id = excluded.run_id, data = excluded.data`).run(run.workspaceId, runId, JSON.stringify(quality));
       return runId;
     }).immediate();
     return { ...run, id };
+  }
+
+  async dataQuality(workspaceId: string): Promise<{ run: AttributionRun; figures: DataQualityFigures } | null> {
+    const row = this.db.prepare(`SELECT r.*, q.data AS quality FROM attribution_quality q JOIN attribution_runs r ON r.id = q.run_id
+      WHERE q.workspace_id = ?`).get(workspaceId) as (RunRow & { quality: string }) | undefined;
+    return row === undefined ? null : { run: runFromRow(row), figures: JSON.parse(row.quality) as DataQualityFigures };
   }
 
   async resultCounts(workspaceId: string, optimization: string, goalId: number, from: number, to: number): Promise<Map<string, { visitors: number; converters: number; conversions: number; value: number }>> {

@@ -138,6 +138,15 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string; 
       rewrite<OutcomeChange>('attribution_change_chunks', upgradeChange);
     },
   },
+  {
+    version: 5,
+    name: 'data quality figures of each workspace\'s latest attribution run',
+    sql: `
+      CREATE TABLE attribution_quality (
+        workspace_id TEXT PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES attribution_runs(id), data TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */
