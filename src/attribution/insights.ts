@@ -2,7 +2,7 @@ import type { Clock } from '../core/index.js';
 import { eventAt, stringAt, STRING_FIELDS, typeCode, type DataQualityFigures, type EventColumns, type ScannedEvent, type Store } from '../store/index.js';
 import { ActivityIndex, ACTIVITY_TYPES } from './activity.js';
 import { resolveVisitors } from './engine.js';
-import { IdSet } from './id-set.js';
+import { eachEventOf, IdSet } from './scan.js';
 import { domainKey, QualityTally } from './quality.js';
 import { loadWorkspace, workspaceRules } from './runner.js';
 
@@ -75,15 +75,9 @@ export async function journey(store: Store, clock: Clock, workspaceId: string, w
   // Their events, and their browser activity in an index of their own.
   const activity = new ActivityIndex(rules);
   const byId = new Map<number, ScannedEvent & { outcome?: unknown }>();
-  const theirs = new IdSet(candidates);
-  await scan((c) => {
-    const isTheirs = theirs.matcher(c);
-    for (let i = 0; i < c.n; i++) {
-      if (!isTheirs(c.refs[VISITOR * c.n + i]!)) continue;
-      const e = eventAt(c, i);
-      byId.set(e.id, e);
-      activity.add(e);
-    }
+  await eachEventOf(store, workspaceId, until, new IdSet(candidates), (e) => {
+    byId.set(e.id, e);
+    activity.add(e);
   });
   activity.build();
   const visitors = [...candidates].filter((v) => activity.hasVisitor(v)).sort();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  ACTIVITY_TYPES, ActivityIndex, attributeConversion, eachEvent, Fingerprint, indexGoalsByName, journey, judge, Judgement, loadWorkspace,
+  ACTIVITY_TYPES, ActivityIndex, attributeConversion, attributionPreviewer, eachEvent, explain, Fingerprint, indexGoalsByName, journey, judge, Judgement, loadWorkspace,
   outcomeFingerprint, resolveVisitors, toRef, type ActivityEvent, type ConversionInput, type EngineContext, type Outcome, type SessionRules,
 } from '../../src/attribution/index.js';
 import type { CanonicalEvent } from '../../src/core/index.js';
@@ -432,6 +432,27 @@ describe('attribution runs over the real store', () => {
         const sorted = [...l].sort((a, b) => a - b);
         return [d, { p50: nearestRank(sorted, 0.5), p90: nearestRank(sorted, 0.9), p99: nearestRank(sorted, 0.99), max: sorted.at(-1) }];
       })));
+    }), { numRuns: 60 });
+  });
+
+  it('previews a dry-run conversion from its visitors\' activity as the whole workspace\'s index judges it', async () => {
+    const preview = attributionPreviewer(t.store, t.clock);
+    await fc.assert(fc.asyncProperty(historyArb, untilsArb, fc.array(convArb, { minLength: 1, maxLength: 6 }), async (h, untils, asked) => {
+      const p = await play(h, untils);
+      const loaded = await loadWorkspace(t.store, p.ws, END);
+      // Dry runs sent at END about conversions that happened during the history.
+      const events = eventsOf({ ...h, activity: [], conversions: asked }, p.ws).map((e) => ({ ...e, receivedAt: END }));
+      const got = await preview(p.ws, events);
+      events.forEach((e, i) => {
+        const input = { id: 0, name: e.name!, occurredAt: e.occurredAt, receivedAt: e.receivedAt, visitorId: e.visitorId, sessionId: e.sessionId, userDomain: e.userDomain, userId: e.userId };
+        const o = attributeConversion(input, loaded.ctx);
+        assert.deepEqual(got[i], {
+          outcome: o.outcome,
+          attributions: o.outcome === 'attributed' ? o.attributions.map(({ optimization, variation, viewedAt }) => ({ optimization, variation, viewedAt })) : [],
+          reason: o.outcome === 'attributed' ? null : o.reason,
+          explanation: explain(input, o, loaded.rules),
+        }, JSON.stringify(e));
+      });
     }), { numRuns: 60 });
   });
 
