@@ -4,7 +4,7 @@ export { Fingerprint, outcomeFingerprint } from './fingerprint.js';
 export { explain } from './explain.js';
 export { goalAt, indexGoalsByName } from './goals.js';
 export { REASONS, REASON_CODES, type ReasonCode } from './reasons.js';
-export { AttributionRunner, eachEvent, loadWorkspace, type Loaded, type RunOptions, type RunSummary } from './runner.js';
+export { AttributionRunner, loadWorkspace, type Loaded, type RunOptions, type RunSummary } from './runner.js';
 export { lastAtOrBefore, sessionize, sessionOf, type SessionRules, type Sessions } from './sessions.js';
 export { optimizationResults, ResultsError, type ResultsAnswer, type ResultsQuery } from './results.js';
 export { AttributionScheduler, nextCronRun, type ScheduledRun } from './scheduler.js';

@@ -2,7 +2,7 @@ import { effectiveSettings } from '../config/index.js';
 import { randomUUID } from 'node:crypto';
 import { processIdentity, ServiceError, type Clock, type EventType } from '../core/index.js';
 import {
-  attributionsJson, eventAt, RunWrites, summaryJson, summaryJsonOf, type AttributionRun, type DataQualityFigures, type ScannedEvent, type Store,
+  attributionsJson, RunWrites, summaryJson, summaryJsonOf, type AttributionRun, type DataQualityFigures, type Store,
 } from '../store/index.js';
 import { Fingerprint } from './fingerprint.js';
 import { ActivityIndex, VisitorSet } from './activity.js';
@@ -69,13 +69,6 @@ export async function loadWorkspace(store: Store, workspaceId: string, until: nu
   });
   activity.build();
   return { ctx: { goalsByName, optimizations, activity }, rules, conversions };
-}
-
-/** Visits a workspace's events received up to `until` one object at a time (journeys: not for millions). */
-export async function eachEvent(store: Store, workspaceId: string, until: number, fn: (e: ScannedEvent) => void): Promise<void> {
-  await store.attribution.readColumns(workspaceId, until, (chunk) => {
-    for (let i = 0; i < chunk.n; i++) fn(eventAt(chunk, i));
-  });
 }
 
 /** Carries out one run; in-process by default, or in a worker thread (see worker-executor.ts). */

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  ACTIVITY_TYPES, ActivityIndex, attributeConversion, attributionPreviewer, eachEvent, explain, Fingerprint, indexGoalsByName, journey, judge, Judgement, loadWorkspace,
+  ACTIVITY_TYPES, ActivityIndex, attributeConversion, attributionPreviewer, explain, Fingerprint, indexGoalsByName, journey, judge, Judgement, loadWorkspace,
   outcomeFingerprint, resolveVisitors, toRef, type ActivityEvent, type ConversionInput, type EngineContext, type Outcome, type SessionRules,
 } from '../../src/attribution/index.js';
 import type { CanonicalEvent } from '../../src/core/index.js';
-import type { Goal, ScannedEvent, StoredOutcome } from '../../src/store/index.js';
+import { eventAt, type Goal, type ScannedEvent, type StoredOutcome } from '../../src/store/index.js';
 import { T0, testApp, type TestApp } from '../helpers/app.js';
 
 const MIN = 60_000;
@@ -372,12 +372,12 @@ describe('attribution runs over the real store', () => {
     }
     const outcomes = await t.store.attribution.outcomesOf(ws, [...conversionIds]);
     const events: (ScannedEvent & { outcome?: unknown })[] = [];
-    await eachEvent(t.store, ws, t.clock.now(), (e) => {
+    await t.store.attribution.readColumns(ws, t.clock.now(), (chunk) => Array.from({ length: chunk.n }, (_, i) => eventAt(chunk, i)).forEach((e) => {
       if (conversionIds.has(e.id)) {
         const o = outcomes.get(e.id);
         events.push({ ...e, outcome: o === undefined ? 'pending' : { outcome: o.outcome, reason: o.reason, attributions: o.attributions } });
       } else if (e.visitorId !== null && mine.has(e.visitorId)) events.push(e);
-    });
+    }));
     events.sort((a, b) => a.occurredAt - b.occurredAt || a.id - b.id);
     return {
       ...who,
