@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { optimizationResults, ResultsError } from '../attribution/index.js';
+import { optimizationResultsUntil, ResultsError } from '../attribution/index.js';
 import { ServiceError } from '../core/index.js';
 import type { Optimization, Store } from '../store/index.js';
 
@@ -30,7 +30,8 @@ const instant = (v: number | string | undefined): number | undefined => (v === u
  * The conversion rate of each variation over time, cumulated from `from` (default: the beginning)
  * to the end of each interval: what a "rate over time" chart draws. Intervals are aligned on UTC
  * days (or hours); the first starts at `from`, or at the day the optimization was created, and the
- * last ends at `to` (default: now). Each point is the results answer for its range.
+ * last ends at `to` (default: now). Each point is the results answer for its range, all of them
+ * counted in one reading of the workspace (optimizationResultsUntil).
  */
 export async function resultsSeries(store: Store, o: Optimization, q: ResultsSeriesQuery, now: number) {
   const interval = q.interval ?? 'day';
@@ -50,11 +51,11 @@ export async function resultsSeries(store: Store, o: Optimization, q: ResultsSer
   const points: SeriesPoint[] = [];
   let goal = '';
   try {
-    for (const at of ends) {
-      const r = await optimizationResults(store, o, { ...(q.goal !== undefined ? { goal: q.goal } : {}), ...(from !== undefined ? { from } : {}), to: at });
+    const answers = await optimizationResultsUntil(store, o, { ...(q.goal !== undefined ? { goal: q.goal } : {}), ...(from !== undefined ? { from } : {}) }, ends);
+    answers.forEach((r, i) => {
       goal = r.goal;
-      points.push({ at, variations: r.variations.map((v) => ({ key: v.key, visitors: v.visitors, converters: v.converters, conversionRate: v.conversionRate })) });
-    }
+      points.push({ at: ends[i]!, variations: r.variations.map((v) => ({ key: v.key, visitors: v.visitors, converters: v.converters, conversionRate: v.conversionRate })) });
+    });
   } catch (err) {
     if (err instanceof ResultsError) throw new ServiceError('field_invalid', err.message);
     throw err;

@@ -6,7 +6,7 @@ export { goalAt, indexGoalsByName } from './goals.js';
 export { REASONS, REASON_CODES, type ReasonCode } from './reasons.js';
 export { AttributionRunner, loadWorkspace, type Loaded, type RunOptions, type RunSummary } from './runner.js';
 export { lastAtOrBefore, sessionize, sessionOf, type SessionRules, type Sessions } from './sessions.js';
-export { optimizationResults, ResultsError, type ResultsAnswer, type ResultsQuery } from './results.js';
+export { optimizationResults, optimizationResultsUntil, ResultsError, type ResultsAnswer, type ResultsQuery } from './results.js';
 export { AttributionScheduler, nextCronRun, type ScheduledRun } from './scheduler.js';
 export { attributionPreviewer } from './preview.js';
 export { dataQuality, journey } from './insights.js';

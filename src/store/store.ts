@@ -3,7 +3,7 @@ import type { WorkspaceSettingsInput } from '../config/index.js';
 import type { EventColumns } from './event-columns.js';
 import type { RunWrites } from './run-writes.js';
 import type {
-  ApiKeyRecord, AppendOutcome, AttributionRun, DataQualityFigures, Fingerprints, OutcomeChange, StoredOutcome, EventQuery, Goal, NewRejection, Optimization,
+  ApiKeyRecord, AppendOutcome, Attributed, AttributionRun, DataQualityFigures, Fingerprints, OutcomeChange, StoredOutcome, EventQuery, Goal, NewRejection, Optimization,
   OptimizationStatus, Rejection, Workspace,
 } from './types.js';
 
@@ -101,12 +101,8 @@ export interface AttributionStore {
    */
   acquireRunLease(workspaceId: string, holder: string, now: number, expires: number): Promise<boolean>;
   releaseRunLease(workspaceId: string, holder: string): Promise<void>;
-  /**
-   * Per variation of an optimization, over views and conversions that happened in [from, to):
-   * distinct visitors (viewers, and converters whose view fell earlier), distinct converters,
-   * conversions and their value, for conversions the last runs attributed under `goalId`.
-   */
-  resultCounts(workspaceId: string, optimization: string, goalId: number, from: number, to: number): Promise<Map<string, { visitors: number; converters: number; conversions: number; value: number }>>;
+  /** The conversions the stored outcomes attribute to `optimization` under `goalId` (what results count). */
+  attributedTo(workspaceId: string, optimization: string, goalId: number): Promise<Attributed>;
   run(workspaceId: string, id: number): Promise<{ run: AttributionRun; changes: OutcomeChange[] } | null>;
 }
 

@@ -147,6 +147,13 @@ export interface DataQualityFigures {
   ingestionLagMs: Record<string, { p50: number | null; p90: number | null; p99: number | null; max: number | null }>;
 }
 
+/** The conversions attributed to one optimization for one goal, in event id order: each one's variation and visitor. */
+export interface Attributed {
+  eventIds: Float64Array;
+  variations: string[];
+  visitorIds: string[];
+}
+
 /** What a run changed for one conversion. */
 export interface OutcomeChange {
   eventId: number;

@@ -157,8 +157,7 @@ describe('SQLite store', () => {
       assert.deepEqual([all.get(2), all.get(3)], [attributed, expired]);
       assert.deepEqual((await store.attribution.run('acme', 7))!.changes, changes);
       assert.deepEqual([...(await store.attribution.fingerprints('acme')).prints], [11, 12]);
-      const counts = await store.attribution.resultCounts('acme', 'hero', 1, T0, T0 + 10);
-      assert.deepEqual(counts.get('bold'), { visitors: 1, converters: 1, conversions: 1, value: 12.5 });
+      assert.deepEqual(await store.attribution.attributedTo('acme', 'hero', 1), { eventIds: new Float64Array([2]), variations: ['bold'], visitorIds: ['v1'] });
     } finally {
       await store.close();
       removeTestDir(path.dirname(old));

@@ -3,7 +3,7 @@ import { processAlive } from '../../core/index.js';
 import type { EventColumns } from '../event-columns.js';
 import type { AttributionStore } from '../store.js';
 import { JsonBytes } from '../../core/json-bytes.js';
-import type { AttributionRun, DataQualityFigures, Fingerprints, OutcomeChange, StoredOutcome } from '../types.js';
+import type { Attributed, AttributionRun, DataQualityFigures, Fingerprints, OutcomeChange, StoredOutcome } from '../types.js';
 import { changeFromItem, type ChangeItem } from '../outcome-codec.js';
 import type { RunWrites } from '../run-writes.js';
 import { OutcomeChunks } from './outcome-chunks.js';
@@ -98,28 +98,8 @@ export class SqliteAttributionStore implements AttributionStore {
     return row === undefined ? null : { run: runFromRow(row), figures: JSON.parse(row.quality) as DataQualityFigures };
   }
 
-  async resultCounts(workspaceId: string, optimization: string, goalId: number, from: number, to: number): Promise<Map<string, { visitors: number; converters: number; conversions: number; value: number }>> {
-    // Counted by SQLite, not row by row in JavaScript: a results request must not read millions of events into memory.
-    // Outcomes by position (outcome-codec.ts): [eventId, runId, goalId, reason, [[optimization, variation, viewedAt, visitorId]…], detail].
-    const converted = `SELECT a.value ->> 1 AS variation, a.value ->> 3 AS visitor_id, e.value AS value
-      FROM attribution_outcome_chunks c, json_each(c.data) o, json_each(o.value, '$[4]') a JOIN events e ON e.id = o.value ->> 0
-      WHERE c.workspace_id = @ws AND o.value ->> 3 IS NULL AND o.value ->> 2 = @goal
-        AND a.value ->> 0 = @opt AND e.occurred_at >= @from AND e.occurred_at < @to`;
-    const args = { ws: workspaceId, opt: optimization, goal: goalId, from, to };
-    const visitors = this.db.prepare(`SELECT variation, count(DISTINCT visitor_id) AS n FROM (
-        SELECT variation, visitor_id FROM events WHERE workspace_id = @ws AND type = 'view' AND optimization = @opt
-          AND occurred_at >= @from AND occurred_at < @to AND visitor_id IS NOT NULL
-        UNION ALL SELECT variation, visitor_id FROM (${converted})
-      ) GROUP BY variation`).all(args) as { variation: string; n: number }[];
-    const conversions = this.db.prepare(`SELECT variation, count(DISTINCT visitor_id) AS converters, count(*) AS conversions, total(value) AS value
-      FROM (${converted}) GROUP BY variation`).all(args) as { variation: string; converters: number; conversions: number; value: number }[];
-    const out = new Map<string, { visitors: number; converters: number; conversions: number; value: number }>();
-    for (const v of visitors) out.set(v.variation, { visitors: v.n, converters: 0, conversions: 0, value: 0 });
-    for (const c of conversions) {
-      const entry = out.get(c.variation) ?? { visitors: c.converters, converters: 0, conversions: 0, value: 0 };
-      out.set(c.variation, { ...entry, converters: c.converters, conversions: c.conversions, value: c.value });
-    }
-    return out;
+  async attributedTo(workspaceId: string, optimization: string, goalId: number): Promise<Attributed> {
+    return this.#outcomes.attributedTo(workspaceId, optimization, goalId);
   }
 
   async acquireRunLease(workspaceId: string, holder: string, now: number, expires: number): Promise<boolean> {

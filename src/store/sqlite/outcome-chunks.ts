@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
+import { f64 } from '../../core/column.js';
 import { JsonBytes } from '../../core/json-bytes.js';
 import { outcomeFromItem, type OutcomeItem } from '../outcome-codec.js';
 import type { RunWrites } from '../run-writes.js';
-import type { Fingerprints, StoredOutcome } from '../types.js';
+import type { Attributed, Fingerprints, StoredOutcome } from '../types.js';
 
 /** Outcomes per chunk row; a chunk that grows past twice this is split. */
 export const OUTCOME_CHUNK = 4_096;
@@ -62,6 +63,25 @@ export class OutcomeChunks {
       for (const o of JSON.parse(data) as OutcomeItem[]) out.set(o[0], outcomeFromItem(o));
     }
     return out;
+  }
+
+  /** Chunks hold disjoint ranges of ids, each sorted: read in order of their first ids, they list the attributed ones in order. */
+  attributedTo(workspaceId: string, optimization: string, goalId: number): Attributed {
+    const eventIds = f64();
+    const variations: string[] = [];
+    const visitorIds: string[] = [];
+    for (const json of this.db.prepare('SELECT data FROM attribution_outcome_chunks WHERE workspace_id = ? ORDER BY first_event').pluck().iterate(workspaceId) as Iterable<string>) {
+      for (const o of JSON.parse(json) as OutcomeItem[]) {
+        if (o[3] !== null || o[2] !== goalId) continue;
+        for (const a of o[4]) {
+          if (a[0] !== optimization) continue;
+          eventIds.push(o[0]);
+          variations.push(a[1]);
+          visitorIds.push(a[3]);
+        }
+      }
+    }
+    return { eventIds: eventIds.view(), variations, visitorIds };
   }
 
   /** Chunks hold disjoint ranges of ids, each sorted: read in order of their first ids, they list every id in order. */
