@@ -5,7 +5,7 @@ import type { OutcomeChange, StoredOutcome } from './types.js';
  * a million conversions writes each outcome and its restatement once; as objects (key names in
  * every item) that was 425 MB of JSON to build, write to the WAL and checkpoint; as arrays, 150 MB.
  * A run writes them as bytes straight from its numbers (runner.ts, RunWrites); readers turn them
- * back into StoredOutcome and OutcomeChange. The SQL of resultCounts reads them by position.
+ * back into StoredOutcome and OutcomeChange; results read the attributed ones by position (attributedTo).
  *
  *   outcome:     [eventId, runId, goalId, reason, attributions, detail]   (reason null: attributed)
  *   attribution: [optimization, variation, viewedAt, visitorId]
