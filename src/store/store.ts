@@ -73,9 +73,10 @@ export interface RejectionStore {
 
 export interface AttributionStore {
   /**
-   * Visits a workspace's events received up to `until`, in id order, in columnar chunks read
-   * from one snapshot (attribution reads millions of events; an object per event is too slow).
-   * `total` is an upper bound of the events all chunks hold, so readers can size their arrays once.
+   * Visits a workspace's events received up to `until`, in id order, in columnar chunks
+   * (attribution reads millions of events; an object per event is too slow), each event once,
+   * letting other work run between chunks. `total` is about how many events all chunks hold, so
+   * readers can size their arrays once.
    */
   readColumns(workspaceId: string, until: number, visit: (chunk: EventColumns, total: number) => void): Promise<void>;
   /** Merges the small chunks that ingestion leaves behind into large ones; returns how many were merged away. */

@@ -526,6 +526,27 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         assert.equal((await readAll('globex', T0)).length, 10, 'the other workspace is untouched');
       });
 
+      it('visits every event once, in order, when a compaction merges the chunks while they are read, and lets other work run meanwhile', async () => {
+        for (let i = 0; i < 30; i++) await store.events.append({ events: [event('acme', { visitorId: `v${i}` })], rejections: [] });
+        const expected = (await readAll('acme', T0)).map((e) => e.id);
+        const visited: number[] = [];
+        let compacted: Promise<number> | null = null;
+        let ticks = 0;
+        const ticking = setInterval(() => { ticks++; }, 0);
+        try {
+          await store.attribution.readColumns('acme', T0, (c) => {
+            for (let i = 0; i < c.n; i++) visited.push(c.id[i]!);
+            // After the third chunk, the rest (and those read) are merged into one.
+            if (visited.length === 3) compacted = store.attribution.compactColumns('acme');
+          });
+        } finally {
+          clearInterval(ticking);
+        }
+        assert.equal(await compacted, 30);
+        assert.deepEqual(visited, expected);
+        assert.ok(ticks > 0, 'timers ran while the chunks were read');
+      });
+
       it('merges small chunks as they are written, once they add up to a full one, without a compaction', async () => {
         const events = (from: number) => Array.from({ length: 1000 }, (_, i) => event('acme', { visitorId: `v${(from + i) % 997}`, receivedAt: T0 }));
         for (let g = 0; g < 70; g++) await store.events.append({ events: events(g * 1000), rejections: [] });

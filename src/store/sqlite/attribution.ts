@@ -43,7 +43,7 @@ export class SqliteAttributionStore implements AttributionStore {
   }
 
   async readColumns(workspaceId: string, until: number, visit: (chunk: EventColumns, total: number) => void): Promise<void> {
-    this.#segments.read(workspaceId, until, visit);
+    await this.#segments.read(workspaceId, until, visit);
   }
 
   async compactColumns(workspaceId: string): Promise<number> {

@@ -35,20 +35,36 @@ export class EventSegments {
   }
 
   /**
-   * Visits a workspace's events received up to `until`, in id order, chunk by chunk, from one
-   * snapshot of the database (a compaction running meanwhile cannot make it miss or repeat events);
-   * `total` is how many events the chunks hold at most, for sizing.
+   * Visits a workspace's events received up to `until`, in id order, chunk by chunk, letting the
+   * event loop run between chunks: reading ten million events takes seconds, and the service
+   * must go on answering meanwhile. There is no transaction held open across chunks (the loop
+   * must stay free for other statements on this connection): when a compaction merges away a
+   * segment not read yet, the list is read again from the last event visited, so nothing is
+   * missed or visited twice. Events stored while it reads may or may not be visited. `total` is
+   * how many events the chunks listed at the start hold, for sizing.
    */
-  read(workspaceId: string, until: number, visit: (c: EventColumns, total: number) => void): void {
-    const list = this.db.prepare('SELECT id, first_id, last_id, n, max_received FROM event_segments WHERE workspace_id = ? ORDER BY first_id');
-    this.db.transaction(() => {
-      const segments = list.all(workspaceId) as SegmentRow[];
-      const total = segments.reduce((n, s) => n + s.n, 0);
+  async read(workspaceId: string, until: number, visit: (c: EventColumns, total: number) => void): Promise<void> {
+    const list = this.db.prepare('SELECT id, first_id, last_id, n, max_received FROM event_segments WHERE workspace_id = ? AND last_id > ? ORDER BY first_id');
+    let after = -1;
+    let total = -1;
+    for (;;) {
+      const segments = list.all(workspaceId, after) as SegmentRow[];
+      if (total < 0) total = segments.reduce((n, s) => n + s.n, 0);
+      let merged = false;
       for (const s of segments) {
-        const columns = decodeColumns(this.#blob.get(s.id) as Buffer);
-        visit(s.max_received <= until ? columns : filterColumns(columns, (i) => columns.receivedAt[i]! <= until), total);
+        const blob = this.#blob.get(s.id) as Buffer | undefined;
+        if (blob === undefined) {
+          merged = true;
+          break;
+        }
+        const columns = decodeColumns(blob);
+        const from = after;
+        visit(s.max_received <= until && s.first_id > from ? columns : filterColumns(columns, (i) => columns.id[i]! > from && columns.receivedAt[i]! <= until), total);
+        after = s.last_id;
+        await new Promise((resolve) => setImmediate(resolve));
       }
-    })();
+      if (!merged) return;
+    }
   }
 
   /**
