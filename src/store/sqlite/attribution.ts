@@ -99,7 +99,7 @@ export class SqliteAttributionStore implements AttributionStore {
   }
 
   async attributedTo(workspaceId: string, optimization: string, goalId: number): Promise<Attributed> {
-    return this.#outcomes.attributedTo(workspaceId, optimization, goalId);
+    return await this.#outcomes.attributedTo(workspaceId, optimization, goalId);
   }
 
   async acquireRunLease(workspaceId: string, holder: string, now: number, expires: number): Promise<boolean> {

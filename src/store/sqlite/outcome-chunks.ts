@@ -65,20 +65,39 @@ export class OutcomeChunks {
     return out;
   }
 
-  /** Chunks hold disjoint ranges of ids, each sorted: read in order of their first ids, they list the attributed ones in order. */
-  attributedTo(workspaceId: string, optimization: string, goalId: number): Attributed {
+  /**
+   * Chunks hold disjoint ranges of ids, each sorted: read in order of their first ids, they list
+   * the attributed ones in order. Read a chunk at a time, letting the event loop run between
+   * chunks (a million outcomes take a second to parse), with no transaction held open: when a
+   * run replaces a chunk meanwhile, the list is read again from the last event seen.
+   */
+  async attributedTo(workspaceId: string, optimization: string, goalId: number): Promise<Attributed> {
     const eventIds = f64();
     const variations: string[] = [];
     const visitorIds: string[] = [];
-    for (const json of this.db.prepare('SELECT data FROM attribution_outcome_chunks WHERE workspace_id = ? ORDER BY first_event').pluck().iterate(workspaceId) as Iterable<string>) {
-      for (const o of JSON.parse(json) as OutcomeItem[]) {
-        if (o[3] !== null || o[2] !== goalId) continue;
-        for (const a of o[4]) {
-          if (a[0] !== optimization) continue;
-          eventIds.push(o[0]);
-          variations.push(a[1]);
-          visitorIds.push(a[3]);
+    const list = this.db.prepare('SELECT id FROM attribution_outcome_chunks WHERE workspace_id = ? AND last_event > ? ORDER BY first_event').pluck();
+    const get = this.db.prepare('SELECT data FROM attribution_outcome_chunks WHERE id = ?').pluck();
+    let after = -1;
+    for (let replaced = true; replaced;) {
+      replaced = false;
+      for (const id of list.all(workspaceId, after) as number[]) {
+        const json = get.get(id) as string | undefined;
+        if (json === undefined) {
+          replaced = true;
+          break;
         }
+        const items = JSON.parse(json) as OutcomeItem[];
+        for (const o of items) {
+          if (o[0] <= after || o[3] !== null || o[2] !== goalId) continue;
+          for (const a of o[4]) {
+            if (a[0] !== optimization) continue;
+            eventIds.push(o[0]);
+            variations.push(a[1]);
+            visitorIds.push(a[3]);
+          }
+        }
+        if (items.length > 0) after = items[items.length - 1]![0];
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
     return { eventIds: eventIds.view(), variations, visitorIds };
