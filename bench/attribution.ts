@@ -5,7 +5,9 @@
  * own (wall time, events/s, peak RSS): the first, which also merges the ingested segments and
  * writes every outcome, and one after a day of new events (1 % more), the nightly steady state;
  * then, in a third process, only the load every run begins with (reading the events into the
- * engine's index), to show how much of a run that is.
+ * engine's index), to show how much of a run that is; then what the API reads at this scale
+ * (results, a daily series, a visitor's and a user's journey, data quality, a dry-run preview),
+ * each in a process of its own.
  * In the same run it times the plain last-touch join (the latest view at or before each
  * conversion, through the user's visitors) with DuckDB's ASOF join and with SQLite's indexed
  * join, and prints our times as ratios to them — although we do more (sessions, identity, goal
@@ -22,7 +24,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../src/config/index.js';
 import { ManualClock } from '../src/core/index.js';
-import { AttributionRunner, loadWorkspace } from '../src/attribution/index.js';
+import { AttributionRunner, attributionPreviewer, dataQuality, journey, loadWorkspace, optimizationResults } from '../src/attribution/index.js';
+import { resultsSeries } from '../src/admin/results-series.js';
 import { openStore } from '../src/store/index.js';
 import { EventWriter } from '../src/store/sqlite/event-writer.js';
 import type { CanonicalEvent, DialectName, EventType } from '../src/core/index.js';
@@ -162,10 +165,13 @@ async function duckdbLastTouch(dataDir: string): Promise<{ ms: number; attribute
   return { ms, attributed };
 }
 
+/** What the API reads at this scale, after the runs (see child()). */
+const READS = ['results', 'series', 'visitor journey', 'user journey', 'data quality', 'dry-run preview'];
+
 interface RunResult { ms: number; summary: { conversionsProcessed: number; attributed: number; changed: number }; maxRssKb: number }
 
 /** One attribution run in a process of its own, so its peak RSS is its own. */
-function runInChild(dataDir: string, what: 'run' | 'load' = 'run'): Promise<RunResult> {
+function runInChild(dataDir: string, what = 'run'): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const c = fork(new URL(import.meta.url).pathname, ['child', dataDir, what], { execArgv: process.execArgv });
     c.once('message', (m) => resolve(m as RunResult));
@@ -178,10 +184,25 @@ async function child(dataDir: string, what: string): Promise<void> {
   const config = loadConfig({}, {}, { dataDir, logLevel: 'silent' });
   const clock = new ManualClock(T0 + 8 * 86_400_000);
   const store = await openStore(config, clock);
+  const none = { conversionsProcessed: 0, attributed: 0, changed: 0 };
+  const hero = async () => (await store.optimizations.list(WS)).find((o) => o.key === 'hero')!;
+  const dryRun: CanonicalEvent = {
+    workspaceId: WS, type: 'conversion', name: 'signup', occurredAt: clock.now() - 3_600_000, receivedAt: clock.now(), idempotencyKey: 'dry-run', visitorId: null,
+    sessionId: null, userDomain: 'crm', userId: 'u4242', optimization: null, variation: null, value: 10, currency: null, properties: null, userData: null, context: null, source: 'optimize',
+  };
+  const reads: Record<string, () => Promise<unknown>> = {
+    results: async () => optimizationResults(store, await hero(), {}),
+    series: async () => resultsSeries(store, await hero(), { interval: 'day' }, clock.now()),
+    'visitor journey': () => journey(store, clock, WS, { visitorId: 'v4242' }),
+    'user journey': () => journey(store, clock, WS, { userDomain: 'crm', userId: 'u4242' }),
+    'data quality': () => dataQuality(store, clock, WS),
+    'dry-run preview': () => attributionPreviewer(store, clock)(WS, [dryRun]),
+  };
   const started = performance.now();
-  const summary = what === 'load'
-    ? { conversionsProcessed: (await loadWorkspace(store, WS, clock.now())).conversions.length, attributed: 0, changed: 0 }
-    : await new AttributionRunner(store, clock).run(WS);
+  let summary: RunResult['summary'] = none;
+  if (what === 'load') summary = { ...none, conversionsProcessed: (await loadWorkspace(store, WS, clock.now())).conversions.length };
+  else if (what in reads) await reads[what]!();
+  else summary = await new AttributionRunner(store, clock).run(WS);
   const ms = performance.now() - started;
   await store.close();
   process.send!({ ms, summary, maxRssKb: process.resourceUsage().maxRSS });
@@ -240,6 +261,8 @@ async function main(): Promise<void> {
   flushToDisk(dataDir);
   const again = await runInChild(dataDir);
   const load = await runInChild(dataDir, 'load');
+  const reads: [string, RunResult][] = [];
+  for (const what of READS) reads.push([what, await runInChild(dataDir, what)]);
   const sqlite = sqliteLastTouch(dataDir);
   const duck = await duckdbLastTouch(dataDir);
   if (process.argv.includes('--keep')) console.log(`data kept in ${dataDir}`);
@@ -252,6 +275,7 @@ async function main(): Promise<void> {
   console.log(line('first full run (merges the ingested segments, writes every outcome)', first, rows));
   console.log(line(`full run a day later (+${added.toLocaleString('en-US')} events)`, again, rows + added));
   console.log(`loading only, what every run does first (reading the events from SQLite, numbering their ids, building the index): ${s(load.ms)}, peak RSS ${mb(load.maxRssKb)}`);
+  console.log(`reads at this scale, each alone in a process, over the outcomes of the runs: ${reads.map(([what, r]) => `${what} ${s(r.ms)} (max RSS ${mb(r.maxRssKb)})`).join(', ')}`);
   console.log(`baseline, DuckDB ASOF last-touch join: ${s(duck.ms)} (${duck.attributed.toLocaleString('en-US')} conversions with a view before them, on ${rows + added} events; load not timed)`);
   console.log(`baseline, SQLite indexed last-touch join: ${s(sqlite.ms)} (${sqlite.attributed.toLocaleString('en-US')}; index build not timed)`);
   for (const [label, r] of [['first run', first], ['run a day later', again]] as const) {
