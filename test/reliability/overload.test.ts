@@ -24,9 +24,10 @@ const INFLIGHT = 8 * MB;
  * held (each costs several times its bytes until written: buffer, text, parsed value, events, the
  * copy to the writer thread); on top come the garbage of every body read, refused ones included,
  * which the GC frees in batches, and the heap room V8 keeps. Measured on a 2-core machine with
- * this load: 250–290 MB over idle with the budget, ~800 MB without one.
+ * this load: 250–320 MB over idle with the budget in most runs, once 442 MB (a clean-clone CI run;
+ * the GC's batches vary with the machine), and ~800 MB without a budget — still growing.
  */
-const CEILING_OVER_IDLE = 400 * MB;
+const CEILING_OVER_IDLE = 500 * MB;
 /** Generous for a busy 2-core machine: an admitted request waits behind about 500 ms of work. */
 const P99_BOUND_MS = 5000;
 
