@@ -19,18 +19,62 @@ const checkRunBody = checker(Type.Object({ until: Type.Optional(Type.Union([Type
 
 const instant = (v: number | string | undefined): number | undefined => (v === undefined ? undefined : typeof v === 'number' ? v : Date.parse(v));
 
-/** Per-variation deltas of a run: what its changes added to and took from each variation. */
-export function variationDeltas(changes: OutcomeChange[]): { optimization: string; variation: string; conversions: number }[] {
-  const deltas = new Map<string, number>();
-  const bump = (o: string, v: string, n: number) => deltas.set(`${o}\u0000${v}`, (deltas.get(`${o}\u0000${v}`) ?? 0) + n);
-  for (const c of changes) {
-    for (const a of c.before?.attributions ?? []) bump(a.optimization, a.variation, -1);
-    for (const a of c.after?.attributions ?? []) bump(a.optimization, a.variation, 1);
+/** Per-variation deltas of a run: what its changes added to and took from each variation, tallied a chunk of changes at a time. */
+export class VariationDeltas {
+  readonly #deltas = new Map<string, number>();
+
+  add(changes: readonly OutcomeChange[]): void {
+    const bump = (o: string, v: string, n: number) => this.#deltas.set(`${o}\u0000${v}`, (this.#deltas.get(`${o}\u0000${v}`) ?? 0) + n);
+    for (const c of changes) {
+      for (const a of c.before?.attributions ?? []) bump(a.optimization, a.variation, -1);
+      for (const a of c.after?.attributions ?? []) bump(a.optimization, a.variation, 1);
+    }
   }
-  return [...deltas].filter(([, n]) => n !== 0).map(([k, n]) => {
-    const [optimization, variation] = k.split('\u0000') as [string, string];
-    return { optimization, variation, conversions: n };
-  }).sort((a, b) => a.optimization.localeCompare(b.optimization) || a.variation.localeCompare(b.variation));
+
+  list(): { optimization: string; variation: string; conversions: number }[] {
+    return [...this.#deltas].filter(([, n]) => n !== 0).map(([k, n]) => {
+      const [optimization, variation] = k.split('\u0000') as [string, string];
+      return { optimization, variation, conversions: n };
+    }).sort((a, b) => a.optimization.localeCompare(b.optimization) || a.variation.localeCompare(b.variation));
+  }
+}
+
+/** Whether a change concerns an optimization: it was or became attributed to it. */
+const mentions = (c: OutcomeChange, optimization: string) =>
+  [c.before, c.after].some((o) => o?.attributions.some((a) => a.optimization === optimization) === true);
+
+/**
+ * A page of a run's changes: those after event id `after` (and concerning `optimization`, when
+ * given), the first `limit` in event id order, how many there are in all, and where the next page
+ * starts. Kept to a few pages' worth while the chunks stream by: a first run changes a million.
+ */
+class ChangePage {
+  #kept: OutcomeChange[] = [];
+  total = 0;
+
+  constructor(private readonly q: { optimization?: string; after: number; limit: number }) {}
+
+  add(changes: readonly OutcomeChange[]): void {
+    for (const c of changes) {
+      if (this.q.optimization !== undefined && !mentions(c, this.q.optimization)) continue;
+      this.total++;
+      if (c.eventId <= this.q.after) continue;
+      this.#kept.push(c);
+      if (this.#kept.length >= 4 * this.q.limit) this.#trim();
+    }
+  }
+
+  #trim(): void {
+    this.#kept = this.#kept.sort((a, b) => a.eventId - b.eventId).slice(0, this.q.limit + 1);
+  }
+
+  /** The page, and the cursor of the next one (null: this is the last). */
+  result(): { changes: OutcomeChange[]; nextAfter: number | null } {
+    this.#trim();
+    const more = this.#kept.length > this.q.limit;
+    const changes = this.#kept.slice(0, this.q.limit);
+    return { changes, nextAfter: more ? changes.at(-1)!.eventId : null };
+  }
 }
 
 /** The engine's outcome back from what a run stored, to explain it. */
@@ -103,11 +147,27 @@ export function registerAttributionRoutes(app: FastifyInstance, deps: { store: S
       return { runs: await store.attribution.runs(ws(req), (req.query as { limit: number }).limit) };
     });
     scope.get('/workspaces/:ws/attribution/runs/:runId', {
-      schema: { tags, security, summary: 'One run with what it changed: conversions newly attributed or un-attributed, and per-variation deltas.', params: Type.Object({ ws: WorkspaceIdSchema, runId: Type.Integer({ minimum: 1 }) }) },
+      schema: {
+        tags, security,
+        summary: 'One run with what it changed: per-variation deltas of the whole run, and its restated conversions a page at a time (in event id order; changesTotal counts them all, nextAfter continues).',
+        params: Type.Object({ ws: WorkspaceIdSchema, runId: Type.Integer({ minimum: 1 }) }),
+        querystring: Type.Object({
+          optimization: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'only changes that were or became attributed to this optimization' })),
+          after: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'only changes of conversions with a greater event id (the previous page\'s nextAfter)' })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 1000 })),
+        }),
+      },
     }, async (req) => {
-      const found = await store.attribution.run(ws(req), (req.params as { runId: number }).runId);
-      if (found === null) throw new ServiceError('not_found', `Attribution run ${(req.params as { runId: number }).runId} does not exist in workspace "${ws(req)}".`);
-      return { ...found.run, changes: found.changes, deltas: variationDeltas(found.changes) };
+      const q = req.query as { optimization?: string; after: number; limit: number };
+      const deltas = new VariationDeltas();
+      const page = new ChangePage(q);
+      const run = await store.attribution.run(ws(req), (req.params as { runId: number }).runId, (changes) => {
+        deltas.add(changes);
+        page.add(changes);
+      });
+      if (run === null) throw new ServiceError('not_found', `Attribution run ${(req.params as { runId: number }).runId} does not exist in workspace "${ws(req)}".`);
+      const { changes, nextAfter } = page.result();
+      return { ...run, deltas: deltas.list(), changes, changesTotal: page.total, nextAfter };
     });
     scope.get('/workspaces/:ws/conversions/:idempotencyKey', {
       schema: { tags, security, summary: 'A conversion by its idempotency key (actionId, order_id, …), its attribution outcome, reason code and explanation.', params: Type.Object({ ws: WorkspaceIdSchema, idempotencyKey: Type.String({ minLength: 1, maxLength: 255 }) }) },

@@ -104,7 +104,11 @@ export interface AttributionStore {
   releaseRunLease(workspaceId: string, holder: string): Promise<void>;
   /** The conversions the stored outcomes attribute to `optimization` under `goalId` (what results count). */
   attributedTo(workspaceId: string, optimization: string, goalId: number): Promise<Attributed>;
-  run(workspaceId: string, id: number): Promise<{ run: AttributionRun; changes: OutcomeChange[] } | null>;
+  /**
+   * A run (null: none in this workspace), and what it changed, visited a chunk at a time in no
+   * particular order: a first run restates every conversion, a million of them.
+   */
+  run(workspaceId: string, id: number, visit: (changes: readonly OutcomeChange[]) => void): Promise<AttributionRun | null>;
 }
 
 export interface MetaStore {

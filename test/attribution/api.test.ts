@@ -120,6 +120,33 @@ describe('attribution admin API', () => {
       assert.deepEqual([res.body.conversionsProcessed, res.body.changed, res.body.newlyAttributed, res.body.unattributed], [2, 1, 1, 0]);
     });
 
+    it('pages through what a run changed, filtered by optimization, with deltas and a total of the whole run', async () => {
+      const ws = await workspace();
+      // Seven conversions in hero (five on bold, two on control) and three no view ever reached.
+      const events: Body[] = [view('v1', 'bold', T0), view('v2', 'control', T0)];
+      for (let i = 0; i < 10; i++) events.push(convert(`c${i}`, T0 + MIN + i, { visitorId: i < 5 ? 'v1' : i < 7 ? 'v2' : 'nobody' }));
+      await ws.send(...events);
+      const { runId } = await ws.run();
+      const whole = (await ws.admin('GET', `/attribution/runs/${runId}`)).body;
+      assert.deepEqual([whole.changes.length, whole.changesTotal, whole.nextAfter], [10, 10, null]);
+      assert.deepEqual(whole.deltas, [{ optimization: 'hero', variation: 'bold', conversions: 5 }, { optimization: 'hero', variation: 'control', conversions: 2 }]);
+      const paged: Body[] = [];
+      let after: number | null = 0;
+      while (after !== null) {
+        const page = (await ws.admin('GET', `/attribution/runs/${runId}?optimization=hero&limit=3&after=${after}`)).body as { changes: Body[]; changesTotal: number; deltas: unknown; nextAfter: number | null };
+        assert.equal(page.changesTotal, 7, 'the changes that concern hero, all pages together');
+        assert.deepEqual(page.deltas, whole.deltas, 'deltas are the whole run\'s on every page');
+        assert.ok(page.changes.length <= 3);
+        paged.push(...page.changes);
+        after = page.nextAfter;
+      }
+      assert.deepEqual(paged, whole.changes.filter((c: Body) => (c.after as { attributions: unknown[] }).attributions.length > 0));
+      assert.equal((await ws.admin('GET', `/attribution/runs/${runId}?optimization=pricing`)).body.changesTotal, 0);
+      const refused = await ws.admin('GET', `/attribution/runs/${runId}?limit=5000`);
+      assert.equal(refused.status, 400);
+      assert.match(JSON.stringify(refused.body), /limit/);
+    });
+
     it('records nothing changed when a run finds nothing new', async () => {
       const ws = await workspace();
       await ws.send(view('v1', 'bold', T0), convert('c1', T0 + MIN));

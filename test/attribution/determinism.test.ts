@@ -6,7 +6,7 @@ import {
   optimizationResults, optimizationResultsUntil, outcomeFingerprint, resolveVisitors, toRef, type ActivityEvent, type ConversionInput, type EngineContext, type Outcome, type SessionRules,
 } from '../../src/attribution/index.js';
 import type { CanonicalEvent } from '../../src/core/index.js';
-import { eventAt, type Goal, type ScannedEvent, type StoredOutcome } from '../../src/store/index.js';
+import { eventAt, type Goal, type OutcomeChange, type ScannedEvent, type StoredOutcome } from '../../src/store/index.js';
 import { T0, testApp, type TestApp } from '../helpers/app.js';
 
 const MIN = 60_000;
@@ -341,8 +341,9 @@ describe('attribution runs over the real store', () => {
       const p = await play(h, untils);
       const state = new Map<number, Pick<StoredOutcome, 'outcome' | 'reason' | 'attributions'> | null>();
       for (const runId of p.runs) {
-        const run = await t.store.attribution.run(p.ws, runId);
-        for (const c of run!.changes) {
+        const changes: OutcomeChange[] = [];
+        assert.ok(await t.store.attribution.run(p.ws, runId, (chunk) => changes.push(...chunk)));
+        for (const c of changes) {
           assert.deepEqual(c.before, state.get(c.eventId) ?? null, `run ${runId} says what conversion ${c.eventId} was before`);
           state.set(c.eventId, c.after);
         }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ServiceError, type CanonicalEvent, type StoredEvent } from '../../src/core/index.js';
-import { eventAt, RunWrites, type ApiKeyRecord, type AppendOutcome, type NewRejection, type Optimization, type ScannedEvent, type Store, type Workspace } from '../../src/store/index.js';
+import { eventAt, RunWrites, type ApiKeyRecord, type OutcomeChange, type AppendOutcome, type NewRejection, type Optimization, type ScannedEvent, type Store, type Workspace } from '../../src/store/index.js';
 
 export interface OpenedStore {
   store: Store;
@@ -628,14 +628,15 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         w.restate(1, null);
         w.withdraw(2, '["no_view_before_conversion",[]]');
         const second = await store.attribution.commitRun({ ...run('acme'), changed: w.changes }, w, quality(3));
-        const recorded = await store.attribution.run('acme', second.id);
-        assert.equal(recorded!.run.changed, 3);
+        const changes: OutcomeChange[] = [];
+        const recorded = await store.attribution.run('acme', second.id, (chunk) => changes.push(...chunk));
+        assert.equal(recorded!.changed, 3);
         assert.equal(await store.attribution.outcome('acme', 2), null, 'the withdrawn outcome is gone');
         assert.equal((await store.attribution.outcome('acme', 1))!.runId, second.id);
         const attributed = (variation: string, visitorId: string, viewedAt = T0) => ({
           outcome: 'attributed', reason: null, attributions: [{ optimization: 'hero', variation, viewedAt, visitorId }],
         });
-        assert.deepEqual(recorded!.changes, [
+        assert.deepEqual(changes.sort((a, b) => a.eventId - b.eventId), [
           { eventId: 1, before: attributed('bold', 'v1', 0), after: attributed('control', 'v1') },
           { eventId: 2, before: { outcome: 'not_attributed', reason: 'no_view_before_conversion', attributions: [] }, after: null },
           { eventId: 3, before: null, after: attributed('bold', 'v3') },

@@ -155,7 +155,9 @@ describe('SQLite store', () => {
     try {
       const all = await store.attribution.outcomes('acme');
       assert.deepEqual([all.get(2), all.get(3)], [attributed, expired]);
-      assert.deepEqual((await store.attribution.run('acme', 7))!.changes, changes);
+      const read: unknown[] = [];
+      assert.equal((await store.attribution.run('acme', 7, (chunk) => read.push(...chunk)))!.id, 7);
+      assert.deepEqual(read, changes);
       assert.deepEqual([...(await store.attribution.fingerprints('acme')).prints], [11, 12]);
       assert.deepEqual(await store.attribution.attributedTo('acme', 'hero', 1), { eventIds: new Float64Array([2]), variations: ['bold'], visitorIds: ['v1'] });
     } finally {

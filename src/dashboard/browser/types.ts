@@ -37,7 +37,11 @@ export interface RunSummary {
 export interface OutcomeBrief { outcome: 'attributed' | 'not_attributed'; reason: string | null; attributions: Attribution[] }
 
 export interface RunDetail extends RunSummary {
+  /** A page of them (the first, unless asked for another). */
   changes: { eventId: number; before: OutcomeBrief | null; after: OutcomeBrief | null }[];
+  /** How many changes the run made (of the optimization asked for). */
+  changesTotal: number;
+  nextAfter: number | null;
   deltas: { optimization: string; variation: string; conversions: number }[];
 }
 

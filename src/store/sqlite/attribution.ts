@@ -124,12 +124,16 @@ export class SqliteAttributionStore implements AttributionStore {
     return (this.db.prepare('SELECT * FROM attribution_runs WHERE workspace_id = ? ORDER BY id DESC LIMIT ?').all(workspaceId, limit) as RunRow[]).map(runFromRow);
   }
 
-  async run(workspaceId: string, id: number): Promise<{ run: AttributionRun; changes: OutcomeChange[] } | null> {
+  async run(workspaceId: string, id: number, visit: (changes: readonly OutcomeChange[]) => void): Promise<AttributionRun | null> {
     const r = this.db.prepare('SELECT * FROM attribution_runs WHERE workspace_id = ? AND id = ?').get(workspaceId, id) as RunRow | undefined;
     if (r === undefined) return null;
-    const changes = (this.db.prepare('SELECT data FROM attribution_change_chunks WHERE run_id = ? ORDER BY seq').pluck().all(id) as string[])
-      .flatMap((data) => (JSON.parse(data) as ChangeItem[]).map(changeFromItem))
-      .sort((a, b) => a.eventId - b.eventId);
-    return { run: runFromRow(r), changes };
+    // A run's restatement is written once and never changed: its chunks can be read one at a time.
+    const get = this.db.prepare('SELECT data FROM attribution_change_chunks WHERE run_id = ? AND seq = ?').pluck();
+    const seqs = this.db.prepare('SELECT seq FROM attribution_change_chunks WHERE run_id = ? ORDER BY seq').pluck().all(id) as number[];
+    for (const [i, seq] of seqs.entries()) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      visit((JSON.parse(get.get(id, seq) as string) as ChangeItem[]).map(changeFromItem));
+    }
+    return runFromRow(r);
   }
 }

@@ -11,14 +11,11 @@ const brief = (o: OutcomeBrief | null, none: string): string => {
   return `not attributed (${o.reason ?? '?'})`;
 };
 
-const mentions = (o: OutcomeBrief | null, key: string) => o?.attributions.some((a) => a.optimization === key) ?? false;
-
-/** What the last attribution run changed (its restatement), for this optimization. */
+/** What the last attribution run changed (its restatement), for this optimization: `run` holds the first page of the changes that concern it. */
 export function lastRunSection(run: RunDetail | null, key: string, ws: string): El {
   const heading = h('h2', {}, 'What the last attribution run changed');
   if (run === null) return h('section', {}, heading, h('p', {}, 'No attribution run yet.'));
   const deltas = run.deltas.filter((d) => d.optimization === key);
-  const changes = run.changes.filter((c) => mentions(c.before, key) || mentions(c.after, key));
   return h('section', { class: 'last-run' }, heading,
     h('p', {}, `Run ${run.id} (${run.mode}) finished at ${fmtTime(run.finishedAt)} in ${fmtDuration(run.finishedAt - run.startedAt)}: `,
       `${fmtInt(run.conversionsProcessed)} conversions processed, ${fmtInt(run.attributed)} attributed, ${fmtInt(run.notAttributed)} not. `,
@@ -26,8 +23,8 @@ export function lastRunSection(run: RunDetail | null, key: string, ws: string): 
     deltas.length === 0
       ? h('p', {}, 'It changed nothing in this optimization.')
       : h('ul', { class: 'deltas' }, ...deltas.map((d) => h('li', {}, h('strong', {}, d.variation), `: ${d.conversions > 0 ? '+' : '−'}${fmtInt(Math.abs(d.conversions))} attributed conversion${Math.abs(d.conversions) === 1 ? '' : 's'}`))),
-    changes.length === 0 ? null : table('Conversions this run restated', ['Event', 'Before', 'After'],
-      changes.slice(0, 50).map((c) => [String(c.eventId), brief(c.before, 'new: no run had seen it'), brief(c.after, 'no longer a conversion')])),
-    changes.length > 50 ? h('p', { class: 'muted' }, `and ${fmtInt(changes.length - 50)} more.`) : null,
+    run.changes.length === 0 ? null : table('Conversions this run restated', ['Event', 'Before', 'After'],
+      run.changes.map((c) => [String(c.eventId), brief(c.before, 'new: no run had seen it'), brief(c.after, 'no longer a conversion')])),
+    run.changesTotal > run.changes.length ? h('p', { class: 'muted' }, `and ${fmtInt(run.changesTotal - run.changes.length)} more.`) : null,
     h('p', {}, link(href(ws, 'explain'), 'Explain a conversion'), ' to see why it was or was not attributed.'));
 }

@@ -43,7 +43,8 @@ export const resultsPage: Page = async (ctx: Ctx) => {
     api.get<{ runs: RunSummary[] }>(`/workspaces/${enc(ws)}/attribution/runs`, { limit: 1 }),
   ]);
   const last = runs.runs[0];
-  const run = last === undefined ? null : await api.get<RunDetail>(`/workspaces/${enc(ws)}/attribution/runs/${last.id}`);
+  // The changes that concern this optimization, the first 50 of them: a first run restates every conversion.
+  const run = last === undefined ? null : await api.get<RunDetail>(`/workspaces/${enc(ws)}/attribution/runs/${last.id}`, { optimization: key, limit: 50 });
 
   const goalPick = select(o.goals.map((g) => [g, g === o.primaryGoal ? `${g} (primary)` : g] as const), results.goal);
   goalPick.addEventListener('change', () => go(href(ws, 'optimizations', [key], goalPick.value === o.primaryGoal ? {} : { goal: goalPick.value })));
