@@ -1,4 +1,4 @@
-import { typeCode, type EventColumns, type ScannedEvent } from '../store/index.js';
+import { REF, typeCode, type EventColumns, type ScannedEvent } from '../store/index.js';
 import { f64, i32, offsetsBy } from './columns.js';
 import type { Fingerprint } from './fingerprint.js';
 import { Interner } from '../core/interner.js';
@@ -29,13 +29,7 @@ const IS_ACTIVITY = new Uint8Array(256);
 for (const t of ACTIVITY_TYPES) IS_ACTIVITY[typeCode(t as ScannedEvent['type'])] = 1;
 const VIEW = typeCode('view');
 const IDENTIFY = typeCode('identify');
-// Positions of the string fields in EventColumns.refs (STRING_FIELDS order).
-const VISITOR = 2;
-const SESSION = 3;
-const DOMAIN = 4;
-const USER = 5;
-const OPTIMIZATION = 6;
-const VARIATION = 7;
+const { visitorId: VISITOR, sessionId: SESSION, userDomain: DOMAIN, userId: USER, optimization: OPTIMIZATION, variation: VARIATION } = REF;
 
 /** The frozen, queryable form: per visitor (and per user id) a contiguous range of each column, indexed by string number. */
 interface Built {

@@ -1,5 +1,5 @@
 import { DIALECTS, EVENT_TYPES, type DialectName, type EventType } from '../core/index.js';
-import { stringAt, type EventColumns } from '../store/index.js';
+import { REF, stringAt, type EventColumns } from '../store/index.js';
 import type { ActivityIndex } from './activity.js';
 import type { ConversionInput, ConversionRef } from './engine.js';
 import { f64, i32 } from './columns.js';
@@ -10,12 +10,7 @@ export interface Conversion extends ConversionInput {
   source: DialectName;
 }
 
-// Positions of the string fields in EventColumns.refs (STRING_FIELDS order).
-const NAME = 0;
-const VISITOR = 2;
-const SESSION = 3;
-const DOMAIN = 4;
-const USER = 5;
+const { name: NAME, visitorId: VISITOR, sessionId: SESSION, userDomain: DOMAIN, userId: USER } = REF;
 
 /**
  * A workspace's conversions in columns, their ids numbered by the activity index: a million

@@ -1,5 +1,5 @@
 import type { Clock } from '../core/index.js';
-import { eventAt, stringAt, STRING_FIELDS, typeCode, type DataQualityFigures, type EventColumns, type ScannedEvent, type Store } from '../store/index.js';
+import { eventAt, REF, stringAt, typeCode, type DataQualityFigures, type EventColumns, type ScannedEvent, type Store } from '../store/index.js';
 import { ActivityIndex, ACTIVITY_TYPES } from './activity.js';
 import { resolveVisitors } from './engine.js';
 import { eachEventOf, IdSet } from './scan.js';
@@ -32,12 +32,7 @@ export async function dataQuality(store: Store, clock: Clock, workspaceId: strin
   };
 }
 
-// Positions of the string fields in EventColumns.refs (STRING_FIELDS order).
-const NAME = STRING_FIELDS.indexOf('name');
-const VISITOR = STRING_FIELDS.indexOf('visitorId');
-const SESSION = STRING_FIELDS.indexOf('sessionId');
-const DOMAIN = STRING_FIELDS.indexOf('userDomain');
-const USER = STRING_FIELDS.indexOf('userId');
+const { name: NAME, visitorId: VISITOR, sessionId: SESSION, userDomain: DOMAIN, userId: USER } = REF;
 const IDENTIFY = typeCode('identify');
 const CONVERSION = typeCode('conversion');
 const CUSTOM = typeCode('custom');

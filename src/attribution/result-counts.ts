@@ -1,5 +1,5 @@
 import { Interner } from '../core/interner.js';
-import { STRING_FIELDS, stringAt, typeCode, type Store } from '../store/index.js';
+import { REF, stringAt, typeCode, type Store } from '../store/index.js';
 import { IdSet } from './scan.js';
 
 /** What results count per variation over a range of time. */
@@ -12,9 +12,7 @@ export interface Counts {
 }
 
 const VIEW = typeCode('view');
-const VISITOR = STRING_FIELDS.indexOf('visitorId');
-const OPTIMIZATION = STRING_FIELDS.indexOf('optimization');
-const VARIATION = STRING_FIELDS.indexOf('variation');
+const { visitorId: VISITOR, optimization: OPTIMIZATION, variation: VARIATION } = REF;
 
 /** Per visitor number, the earliest time noted (Infinity: none). */
 class Earliest {

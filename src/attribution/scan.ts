@@ -1,14 +1,11 @@
 import { EVENT_TYPES } from '../core/index.js';
 import { Interner } from '../core/interner.js';
-import { eventAt, stringAt, STRING_FIELDS, typeCode, type EventColumns, type ScannedEvent, type Store } from '../store/index.js';
+import { eventAt, REF, stringAt, typeCode, type EventColumns, type ScannedEvent, type Store } from '../store/index.js';
 import { ActivityIndex, ACTIVITY_TYPES } from './activity.js';
 import type { ConversionInput } from './engine.js';
 import type { SessionRules } from './sessions.js';
 
-// Positions of the string fields in EventColumns.refs (STRING_FIELDS order).
-const VISITOR = STRING_FIELDS.indexOf('visitorId');
-const SESSION = STRING_FIELDS.indexOf('sessionId');
-const USER = STRING_FIELDS.indexOf('userId');
+const { visitorId: VISITOR, sessionId: SESSION, userId: USER } = REF;
 const IDENTIFY = typeCode('identify');
 
 /**

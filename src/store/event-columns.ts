@@ -5,6 +5,8 @@ import type { ScannedEvent } from './types.js';
 /** The string fields of a scanned event, in the order their references are laid out. */
 export const STRING_FIELDS = ['name', 'idempotencyKey', 'visitorId', 'sessionId', 'userDomain', 'userId', 'optimization', 'variation'] as const;
 export type StringField = (typeof STRING_FIELDS)[number];
+/** Where each string field's references sit in EventColumns.refs: field f of event i is refs[REF[f] * n + i]. */
+export const REF = Object.freeze(Object.fromEntries(STRING_FIELDS.map((f, i) => [f, i])) as Record<StringField, number>);
 const F = STRING_FIELDS.length;
 
 /**
@@ -101,8 +103,9 @@ export function eventAt(c: EventColumns, i: number): ScannedEvent {
   };
   const value = c.value[i]!;
   return {
-    id: c.id[i]!, type: EVENT_TYPES[c.type[i]!]!, name: s(0), occurredAt: c.occurredAt[i]!, receivedAt: c.receivedAt[i]!,
-    idempotencyKey: s(1), visitorId: s(2), sessionId: s(3), userDomain: s(4), userId: s(5), optimization: s(6), variation: s(7),
+    id: c.id[i]!, type: EVENT_TYPES[c.type[i]!]!, name: s(REF.name), occurredAt: c.occurredAt[i]!, receivedAt: c.receivedAt[i]!,
+    idempotencyKey: s(REF.idempotencyKey), visitorId: s(REF.visitorId), sessionId: s(REF.sessionId), userDomain: s(REF.userDomain),
+    userId: s(REF.userId), optimization: s(REF.optimization), variation: s(REF.variation),
     value: Number.isNaN(value) ? null : value, source: DIALECTS[c.source[i]!]! as DialectName,
   };
 }

@@ -8,7 +8,7 @@ export type * from './store.js';
 export type * from './types.js';
 export { openSqliteStore, SqliteStore } from './sqlite/index.js';
 export { MIGRATIONS } from './sqlite/migrations.js';
-export { eventAt, stringAt, STRING_FIELDS, toColumns, typeCode, type EventColumns, type StringField } from './event-columns.js';
+export { eventAt, REF, stringAt, STRING_FIELDS, toColumns, typeCode, type EventColumns, type StringField } from './event-columns.js';
 export { attributionsJson, summaryJson, summaryJsonOf, type DecidingDetail } from './outcome-codec.js';
 export { RunWrites, type OutcomeValues } from './run-writes.js';
 
