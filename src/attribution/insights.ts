@@ -20,7 +20,7 @@ export async function dataQuality(store: Store, clock: Clock, workspaceId: strin
   else {
     const loaded = await loadWorkspace(store, workspaceId, clock.now());
     const tally = new QualityTally();
-    for (const c of loaded.conversions) tally.add(domainKey(c), c.source, resolveVisitors(c, loaded.ctx.activity).length > 0, c.receivedAt - c.occurredAt);
+    for (const c of loaded.conversions) tally.add(domainKey(c.userDomain, c.sessionId !== null, c.visitorId !== null), c.source, resolveVisitors(c, loaded.ctx.activity).length > 0, c.receivedAt - c.occurredAt);
     figures = tally.figures();
   }
   return {

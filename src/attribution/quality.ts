@@ -57,6 +57,6 @@ export class QualityTally {
   }
 }
 
-/** How data quality groups a conversion that names no user: by what it did name. */
-export const domainKey = (c: { userDomain: string | null; sessionId: string | null; visitorId: string | null }): string =>
-  c.userDomain ?? (c.sessionId !== null ? '(sessionId)' : c.visitorId !== null ? '(visitorId)' : '(none)');
+/** How data quality groups a conversion: by its userDomain, or, naming no user, by what it did name. */
+export const domainKey = (userDomain: string | null, hasSession: boolean, hasVisitor: boolean): string =>
+  userDomain ?? (hasSession ? '(sessionId)' : hasVisitor ? '(visitorId)' : '(none)');

@@ -8,7 +8,7 @@ import { Fingerprint } from './fingerprint.js';
 import { ActivityIndex, VisitorSet } from './activity.js';
 import { Conversions } from './conversions.js';
 import { judge, Judgement, namesAVisitor, type EngineContext } from './engine.js';
-import { QualityTally } from './quality.js';
+import { domainKey, QualityTally } from './quality.js';
 import { goalAt, indexGoalsByName } from './goals.js';
 import type { SessionRules } from './sessions.js';
 
@@ -201,7 +201,7 @@ async function judgeAll(store: Store, workspaceId: string, until: number, option
     if (judgement.reason === null) attributed++;
     // A conversion whose goal failed rule 1 was judged before its visitors were resolved.
     const matched = judgement.goalId !== null ? judgement.visitors.size > 0 : namesAVisitor(c, activity, scratch);
-    const domain = c.domain >= 0 ? domainOf(c.domain) : c.session >= 0 ? '(sessionId)' : c.visitor >= 0 ? '(visitorId)' : '(none)';
+    const domain = domainKey(c.domain >= 0 ? domainOf(c.domain) : null, c.session >= 0, c.visitor >= 0);
     quality.add(domain, loaded.conversions.sourceAt(i), matched, c.receivedAt - c.occurredAt);
     const fp = judgement.fingerprint(activity, print);
     while (k < before.ids.length && before.ids[k]! < c.id) withdrawn.push(before.ids[k++]!);

@@ -20,7 +20,7 @@ const checkRunBody = checker(Type.Object({ until: Type.Optional(Type.Union([Type
 const instant = (v: number | string | undefined): number | undefined => (v === undefined ? undefined : typeof v === 'number' ? v : Date.parse(v));
 
 /** Per-variation deltas of a run: what its changes added to and took from each variation, tallied a chunk of changes at a time. */
-export class VariationDeltas {
+class VariationDeltas {
   readonly #deltas = new Map<string, number>();
 
   add(changes: readonly OutcomeChange[]): void {

@@ -20,6 +20,10 @@ interface ChunkRow { id: number; first_event: number; last_event: number; n: num
  * the few rows that hold them. Reading one outcome parses its row's JSON: milliseconds.
  */
 export class OutcomeChunks {
+  /** Where a chunk row's data and prints are written, grown once and reused (a run may rewrite hundreds of rows). */
+  readonly #data = new JsonBytes();
+  readonly #prints = new JsonBytes();
+
   constructor(private readonly db: Database.Database) {}
 
   #list(workspaceId: string): ChunkRow[] {
@@ -177,8 +181,8 @@ export class OutcomeChunks {
   #insertRows(workspaceId: string, n: number, idAt: (i: number) => number, writeAt: (out: JsonBytes, i: number) => void, fpAt: (i: number) => number): void {
     const insert = this.db.prepare(`INSERT INTO attribution_outcome_chunks (workspace_id, first_event, last_event, n, data, prints)
       VALUES (?, ?, ?, ?, CAST(? AS TEXT), CAST(? AS TEXT))`);
-    const data = new JsonBytes(1 << 20);
-    const prints = new JsonBytes(1 << 16);
+    const data = this.#data;
+    const prints = this.#prints;
     const size = n <= 2 * OUTCOME_CHUNK ? n : OUTCOME_CHUNK;
     for (let at = 0; at < n; at += size) {
       const end = Math.min(n, at + size);
