@@ -242,10 +242,12 @@ describe('kill -9 under sustained load (real process)', () => {
       assert.ok(maxReady < READY_WITHIN_MS, `ready within ${READY_WITHIN_MS} ms of spawn, every time: ${readyTimes.map(Math.round).join(', ')} ms `
         + `(load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores)`);
 
-      // An answered run is recorded; a cut one left nothing.
+      // An answered run is recorded. A cut one left nothing, unless the kill fell between its commit (one transaction) and its
+      // answer: then it is recorded as an unknown event may be stored. One CI run saw exactly that.
       const answeredRuns = (await Promise.all(runs)).filter((id): id is number => id !== null);
       const recorded = ((await adminRequest(server, TOKEN, 'GET', `/workspaces/${WS}/attribution/runs`)).runs as { id: number }[]).map((r) => r.id);
-      assert.deepEqual(recorded.sort((a, b) => a - b), answeredRuns.sort((a, b) => a - b), 'the attribution runs recorded are those answered');
+      assert.deepEqual(answeredRuns.filter((id) => !recorded.includes(id)), [], `every answered run is recorded (recorded: ${recorded.join(', ')})`);
+      assert.ok(recorded.length <= runs.length, `no more runs recorded (${recorded.length}) than were started (${runs.length})`);
 
       await server.kill();
       assert.deepEqual(checkFile(dataDir), [], 'the file after the last kill');
@@ -255,7 +257,7 @@ describe('kill -9 under sustained load (real process)', () => {
       const median = [...readyTimes].sort((a, b) => a - b)[readyTimes.length >> 1]!;
       figure('kill -9', `× ${KILLS} under load (+${startupKills} during startup) at ~${Math.round(acked / (loadMs / 1000)).toLocaleString('en-US')} ev/s acked: `
         + `0 lost, 0 duplicated of ${acked.toLocaleString('en-US')} acked; ${ledger.count('unknown')} unknown (${unknownStored} stored once, ${retried} requests retried); `
-        + `${runs.length} attribution runs under load (${answeredRuns.length} finished); integrity ok after every kill; max ready ${(maxReady / 1000).toFixed(2)} s (median ${(median / 1000).toFixed(2)} s); `
+        + `${runs.length} attribution runs under load (${answeredRuns.length} answered, ${recorded.length} recorded); integrity ok after every kill; max ready ${(maxReady / 1000).toFixed(2)} s (median ${(median / 1000).toFixed(2)} s); `
         + `${ledger.requests} requests in ${(totalMs / 1000).toFixed(1)} s`);
     } finally {
       for (const s of servers) await s.kill();
