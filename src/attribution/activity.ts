@@ -1,5 +1,5 @@
 import { REF, typeCode, type EventColumns, type ScannedEvent } from '../store/index.js';
-import { f64, i32, offsetsBy } from './columns.js';
+import { f64, i32 } from './columns.js';
 import type { Fingerprint } from './fingerprint.js';
 import { Interner } from '../core/interner.js';
 import type { JsonBytes } from '../core/json-bytes.js';
@@ -73,6 +73,49 @@ function sortTimes(t: Float64Array, a: number, end: number): void {
   }
 }
 
+type Col = Float64Array | Int32Array;
+
+const EMPTY: Built = {
+  actStart: new Int32Array(1), actT: new Float64Array(0), viewStart: new Int32Array(1), viewT: new Float64Array(0), viewId: new Float64Array(0),
+  viewOpt: new Int32Array(0), viewVar: new Int32Array(0), identStart: new Int32Array(1), identDomain: new Int32Array(0), identVisitor: new Int32Array(0),
+  identReceived: new Float64Array(0),
+};
+
+/**
+ * Groups rows by key in [0, keys): key k's rows end up at start[k] .. start[k + 1] of every
+ * column, the rows already grouped (`old`, by `oldStart`) first, then the added ones in the
+ * order added. Answers the starts, the columns and, per key, 1 if rows were added to it (its
+ * range may need sorting again). Old rows move in runs of keys that shift by the same amount,
+ * one copy per run, and the added rows are scattered into place in one pass (a counting sort).
+ */
+function group(keys: number, oldStart: Int32Array, old: readonly Col[], key: Int32Array, added: readonly Col[]): [Int32Array, Col[], Uint8Array] {
+  const oldKeys = oldStart.length - 1;
+  const start = new Int32Array(keys + 1);
+  const touched = new Uint8Array(keys);
+  for (let k = 0; k < oldKeys; k++) start[k + 1] = oldStart[k + 1]! - oldStart[k]!;
+  for (let i = 0; i < key.length; i++) {
+    start[key[i]! + 1]!++;
+    touched[key[i]!] = 1;
+  }
+  for (let k = 0; k < keys; k++) start[k + 1]! += start[k]!;
+  const total = start[keys]!;
+  const cols = old.map((c) => (c instanceof Float64Array ? new Float64Array(total) : new Int32Array(total)));
+  for (let k = 0; k < oldKeys;) {
+    const shift = start[k]! - oldStart[k]!;
+    let end = k + 1;
+    while (end < oldKeys && start[end]! - oldStart[end]! === shift) end++;
+    for (let c = 0; c < cols.length; c++) cols[c]!.set(old[c]!.subarray(oldStart[k]!, oldStart[end]!), oldStart[k]! + shift);
+    k = end;
+  }
+  const next = new Int32Array(keys);
+  for (let k = 0; k < keys; k++) next[k] = start[k]! + (k < oldKeys ? oldStart[k + 1]! - oldStart[k]! : 0);
+  for (let i = 0; i < key.length; i++) {
+    const p = next[key[i]!]!++;
+    for (let c = 0; c < cols.length; c++) cols[c]![p] = added[c]![i]!;
+  }
+  return [start, cols, touched];
+}
+
 /**
  * Per-visitor activity, views, session ids and identities, built from events in any order and
  * then frozen for queries: everything attribution needs to know about visitors. Every id (visitor,
@@ -91,6 +134,8 @@ export class ActivityIndex {
   readonly #view = { v: i32(), t: f64(), id: f64(), opt: i32(), var: i32() };
   readonly #ident = { u: i32(), d: i32(), v: i32(), r: f64() };
   #built: Built | null = null;
+  /** Rows were added since the last build(). */
+  #pending = false;
 
   constructor(private readonly rules: SessionRules) {}
 
@@ -112,7 +157,7 @@ export class ActivityIndex {
 
   add(e: ActivityEvent): void {
     if (e.visitorId === null || !ACTIVITY_TYPES.has(e.type)) return;
-    this.#thaw();
+    this.#pending = true;
     const strings = this.#strings;
     const v = strings.intern(e.visitorId);
     this.#act.v.push(v);
@@ -137,7 +182,7 @@ export class ActivityIndex {
    * for the conversions of the same chunk.
    */
   addColumns(c: EventColumns): (ref: number) => number {
-    this.#thaw();
+    this.#pending = true;
     const { n, refs, offsets, bytes } = c;
     const numbers = new Int32Array(offsets.length - 1).fill(-1);
     const strings = this.#strings;
@@ -181,77 +226,43 @@ export class ActivityIndex {
     x.u.push(u); x.d.push(d); x.v.push(v); x.r.push(receivedAt);
   }
 
-  /** Groups what was added by visitor (and identities by user id) and sorts it by time; queries need it. */
+  /**
+   * Groups what was added by visitor (and identities by user id) and sorts it by time; queries
+   * need it. Rows added after an earlier build() are merged into what it built: the built rows
+   * are moved in long runs (a day's new events shift few of them) and only the ranges that
+   * received rows are sorted again.
+   */
   build(): this {
-    if (this.#built !== null) return this;
+    if (this.#built !== null && !this.#pending) return this;
     const keys = this.#strings.size;
-    // Each group of columns is scattered into place in one pass (a counting sort): a position per
-    // row from its key's running offset, every column written at once.
+    const b = this.#built ?? EMPTY;
     const a = this.#act;
-    const actStart = offsetsBy(a.v.view(), keys);
-    const actT = new Float64Array(a.v.length);
-    {
-      const next = actStart.slice(0, keys);
-      const v = a.v.view();
-      const t = a.t.view();
-      for (let r = 0; r < v.length; r++) actT[next[v[r]!]!++] = t[r]!;
-    }
+    const [actStart, [actT], actTouched] = group(keys, b.actStart, [b.actT], a.v.view(), [a.t.view()]);
     for (const col of Object.values(a)) col.clear();
-    for (let v = 0; v < keys; v++) if (actStart[v + 1]! - actStart[v]! > 1) sortTimes(actT, actStart[v]!, actStart[v + 1]!);
+    for (let v = 0; v < keys; v++) if (actTouched[v] === 1) sortTimes(actT as Float64Array, actStart[v]!, actStart[v + 1]!);
 
     const w = this.#view;
-    const n = w.v.length;
-    const built: Built = {
-      actStart, actT,
-      viewStart: offsetsBy(w.v.view(), keys), viewT: new Float64Array(n), viewId: new Float64Array(n), viewOpt: new Int32Array(n), viewVar: new Int32Array(n),
-      identStart: new Int32Array(0), identDomain: new Int32Array(0), identVisitor: new Int32Array(0), identReceived: new Float64Array(0),
-    };
-    {
-      const next = built.viewStart.slice(0, keys);
-      const [v, t, id, opt, variation] = [w.v.view(), w.t.view(), w.id.view(), w.opt.view(), w.var.view()];
-      const { viewT, viewId, viewOpt, viewVar } = built;
-      for (let r = 0; r < n; r++) {
-        const p = next[v[r]!]!++;
-        viewT[p] = t[r]!; viewId[p] = id[r]!; viewOpt[p] = opt[r]!; viewVar[p] = variation[r]!;
-      }
-    }
+    const [viewStart, [viewT, viewId, viewOpt, viewVar], viewTouched] = group(keys, b.viewStart, [b.viewT, b.viewId, b.viewOpt, b.viewVar],
+      w.v.view(), [w.t.view(), w.id.view(), w.opt.view(), w.var.view()]);
     for (const col of Object.values(w)) col.clear();
-    for (let v = 0; v < keys; v++) if (built.viewStart[v + 1]! - built.viewStart[v]! > 1) sortViews(built, built.viewStart[v]!, built.viewStart[v + 1]!);
 
     const x = this.#ident;
-    const m = x.u.length;
-    built.identStart = offsetsBy(x.u.view(), keys);
-    built.identDomain = new Int32Array(m);
-    built.identVisitor = new Int32Array(m);
-    built.identReceived = new Float64Array(m);
-    {
-      const next = built.identStart.slice(0, keys);
-      const [u, d, v, received] = [x.u.view(), x.d.view(), x.v.view(), x.r.view()];
-      for (let r = 0; r < m; r++) {
-        const p = next[u[r]!]!++;
-        built.identDomain[p] = d[r]!; built.identVisitor[p] = v[r]!; built.identReceived[p] = received[r]!;
-      }
-    }
+    const [identStart, [identDomain, identVisitor, identReceived]] = group(keys, b.identStart, [b.identDomain, b.identVisitor, b.identReceived],
+      x.u.view(), [x.d.view(), x.v.view(), x.r.view()]);
     for (const col of Object.values(x)) col.clear();
+    const built: Built = {
+      actStart, actT: actT as Float64Array, viewStart, viewT: viewT as Float64Array, viewId: viewId as Float64Array, viewOpt: viewOpt as Int32Array,
+      viewVar: viewVar as Int32Array, identStart, identDomain: identDomain as Int32Array, identVisitor: identVisitor as Int32Array,
+      identReceived: identReceived as Float64Array,
+    };
+    for (let v = 0; v < keys; v++) if (viewTouched[v] === 1) sortViews(built, viewStart[v]!, viewStart[v + 1]!);
     this.#built = built;
+    this.#pending = false;
     return this;
   }
 
-  /** Events added after build(): put the built columns back to be grouped again with them. */
-  #thaw(): void {
-    const b = this.#built;
-    if (b === null) return;
-    this.#built = null;
-    const keys = b.actStart.length - 1;
-    for (let v = 0; v < keys; v++) {
-      for (let j = b.actStart[v]!; j < b.actStart[v + 1]!; j++) { this.#act.v.push(v); this.#act.t.push(b.actT[j]!); }
-      for (let j = b.viewStart[v]!; j < b.viewStart[v + 1]!; j++) this.#addView(v, b.viewT[j]!, b.viewId[j]!, b.viewOpt[j]!, b.viewVar[j]!);
-      for (let j = b.identStart[v]!; j < b.identStart[v + 1]!; j++) this.#addIdentity(v, b.identDomain[j]!, b.identVisitor[j]!, b.identReceived[j]!);
-    }
-  }
-
   #ready(): Built {
-    return this.#built ?? this.build().#built!;
+    return this.#pending || this.#built === null ? this.build().#built! : this.#built;
   }
 
   // ---- by number: the run's hot loop -------------------------------------------------------
