@@ -2,10 +2,12 @@
  * Attribution at scale: generates views, identities and conversions into a fresh SQLite store
  * with the writer's own statements (events and their segments, in groups of 1,000 as the group
  * commit writes them under load), then times two full attribution runs, each in a process of its
- * own (wall time, events/s, peak RSS): the first, which also merges the ingested segments and
- * writes every outcome, and one after a day of new events (1 % more), the nightly steady state;
- * then, in a third process, only the load every run begins with (reading the events into the
- * engine's index), to show how much of a run that is; then what the API reads at this scale
+ * own (wall time, events/s, peak RSS): the first, which also merges the ingested segments, reads
+ * every event and writes every outcome, and one after a day of new events (1 % more), the nightly
+ * steady state, which starts from the snapshot the first one left (attribution/snapshot.ts) and
+ * reads only the new events; then, in a third process, only the load a run without a snapshot
+ * begins with (reading every event into the engine's index), to show how much of a run that is;
+ * then what the API reads at this scale
  * (results, a daily series, a visitor's and a user's journey, data quality, a dry-run preview),
  * each in a process of its own.
  * In the same run it times the plain last-touch join (the latest view at or before each
@@ -168,7 +170,11 @@ async function duckdbLastTouch(dataDir: string): Promise<{ ms: number; attribute
 /** What the API reads at this scale, after the runs (see child()). */
 const READS = ['results', 'series', 'visitor journey', 'user journey', 'data quality', 'dry-run preview'];
 
-interface RunResult { ms: number; summary: { conversionsProcessed: number; attributed: number; changed: number }; maxRssKb: number }
+interface RunResult {
+  ms: number; summary: { conversionsProcessed: number; attributed: number; changed: number }; maxRssKb: number;
+  /** How long closing the store took after the run answered (writing the run's snapshot, when it wrote one), and the snapshots' size then. */
+  afterMs: number; snapshotBytes: number;
+}
 
 /** One attribution run in a process of its own, so its peak RSS is its own. */
 function runInChild(dataDir: string, what = 'run'): Promise<RunResult> {
@@ -204,8 +210,13 @@ async function child(dataDir: string, what: string): Promise<void> {
   else if (what in reads) await reads[what]!();
   else summary = await new AttributionRunner(store, clock).run(WS);
   const ms = performance.now() - started;
+  // A run answers once its outcomes are committed; the snapshot the next run starts from is
+  // written after that, and closing the store waits for it.
   await store.close();
-  process.send!({ ms, summary, maxRssKb: process.resourceUsage().maxRSS });
+  const afterMs = performance.now() - started - ms;
+  const dir = path.join(dataDir, 'attribution-snapshots');
+  const snapshotBytes = fs.existsSync(dir) ? fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0) : 0;
+  process.send!({ ms, summary, maxRssKb: process.resourceUsage().maxRSS, afterMs, snapshotBytes } satisfies RunResult);
 }
 
 /** A day's worth of new activity for the steady-state run: 1 % more visitors, through the store's own append. */
@@ -272,9 +283,10 @@ async function main(): Promise<void> {
   const line = (label: string, r: RunResult, events: number) =>
     `${label}: ${s(r.ms)}, ${Math.round(events / (r.ms / 1000)).toLocaleString('en-US')} events/s, peak RSS ${mb(r.maxRssKb)}; ${r.summary.conversionsProcessed.toLocaleString('en-US')} conversions, ${r.summary.attributed.toLocaleString('en-US')} attributed, ${r.summary.changed.toLocaleString('en-US')} outcomes written as changed`;
   console.log('');
-  console.log(line('first full run (merges the ingested segments, writes every outcome)', first, rows));
-  console.log(line(`full run a day later (+${added.toLocaleString('en-US')} events)`, again, rows + added));
-  console.log(`loading only, what every run does first (reading the events from SQLite, numbering their ids, building the index): ${s(load.ms)}, peak RSS ${mb(load.maxRssKb)}`);
+  const after = (r: RunResult) => ` — then ${s(r.afterMs)} to close the store (writing the snapshot the next run starts from, when due: ${mb(r.snapshotBytes / 1024)} on disk)`;
+  console.log(line('first full run (merges the ingested segments, writes every outcome, reads every event)', first, rows) + after(first));
+  console.log(line(`full run a day later (+${added.toLocaleString('en-US')} events; starts from the first run's snapshot)`, again, rows + added) + after(again));
+  console.log(`loading every event only, what a run without a snapshot does first (reading the events from SQLite, numbering their ids, building the index): ${s(load.ms)}, peak RSS ${mb(load.maxRssKb)}`);
   console.log(`reads at this scale, each alone in a process, over the outcomes of the runs: ${reads.map(([what, r]) => `${what} ${s(r.ms)} (max RSS ${mb(r.maxRssKb)})`).join(', ')}`);
   console.log(`baseline, DuckDB ASOF last-touch join: ${s(duck.ms)} (${duck.attributed.toLocaleString('en-US')} conversions with a view before them, on ${rows + added} events; load not timed)`);
   console.log(`baseline, SQLite indexed last-touch join: ${s(sqlite.ms)} (${sqlite.attributed.toLocaleString('en-US')}; index build not timed)`);

@@ -75,6 +75,9 @@ function sortTimes(t: Float64Array, a: number, end: number): void {
 
 type Col = Float64Array | Int32Array;
 
+/** The built columns, in the order a snapshot lays them out. */
+const BUILT = ['actStart', 'actT', 'viewStart', 'viewT', 'viewId', 'viewOpt', 'viewVar', 'identStart', 'identDomain', 'identVisitor', 'identReceived'] as const satisfies readonly (keyof Built)[];
+
 const EMPTY: Built = {
   actStart: new Int32Array(1), actT: new Float64Array(0), viewStart: new Int32Array(1), viewT: new Float64Array(0), viewId: new Float64Array(0),
   viewOpt: new Int32Array(0), viewVar: new Int32Array(0), identStart: new Int32Array(1), identDomain: new Int32Array(0), identVisitor: new Int32Array(0),
@@ -125,7 +128,7 @@ function group(keys: number, oldStart: Int32Array, old: readonly Col[], key: Int
  * journeys) and by number (a run's hot loop, see engine.ts).
  */
 export class ActivityIndex {
-  readonly #strings = new Interner();
+  #strings = new Interner();
   /** Per string number: the first visitor seen with it as a session id, + 1 (0: not a session). */
   readonly #sessionVisitor = i32();
   readonly #sessionOthers = new Map<number, number[]>();
@@ -259,6 +262,41 @@ export class ActivityIndex {
     this.#built = built;
     this.#pending = false;
     return this;
+  }
+
+  /**
+   * The built index as arrays (views, not copies) for a snapshot a later run starts from
+   * (snapshot.ts): the interner's, the session ids', then the built columns.
+   */
+  parts(): Col[] | Uint8Array[] {
+    const b = this.#ready();
+    const others: number[] = [];
+    for (const [session, visitors] of this.#sessionOthers) others.push(session, visitors.length, ...visitors);
+    return [...this.#strings.parts(), this.#sessionVisitor.view(), Int32Array.from(others), ...BUILT.map((k) => b[k])] as Col[];
+  }
+
+  /** The index parts() described, on these arrays (adopted as they are); throws when they do not fit together. */
+  static fromParts(rules: SessionRules, parts: readonly (Col | Uint8Array)[]): ActivityIndex {
+    const [arena, starts, table, sessionVisitor, others, ...built] = parts;
+    const i32s = [starts, table, sessionVisitor, others];
+    if (!(arena instanceof Uint8Array) || !i32s.every((p) => p instanceof Int32Array) || built.length !== BUILT.length) throw new Error('Activity snapshot: unexpected parts.');
+    const index = new ActivityIndex(rules);
+    index.#strings = Interner.fromParts(arena, starts as Int32Array, table as Int32Array);
+    index.#sessionVisitor.adopt(sessionVisitor as Int32Array<ArrayBuffer>);
+    const o = others as Int32Array;
+    for (let i = 0; i < o.length; i += 2 + o[i + 1]!) index.#sessionOthers.set(o[i]!, Array.from(o.subarray(i + 2, i + 2 + o[i + 1]!)));
+    const b = Object.fromEntries(BUILT.map((k, i) => [k, built[i]])) as unknown as Built;
+    const keys = index.#strings.size;
+    for (const k of BUILT) {
+      const want = k.endsWith('T') || k === 'viewId' || k === 'identReceived' ? Float64Array : Int32Array;
+      if (!(b[k] instanceof want)) throw new Error(`Activity snapshot: ${k} is not a ${want.name}.`);
+    }
+    const fits = (start: Int32Array, cols: readonly Col[]) => start.length === keys + 1 && cols.every((c) => c.length === start[keys]);
+    if (!fits(b.actStart, [b.actT]) || !fits(b.viewStart, [b.viewT, b.viewId, b.viewOpt, b.viewVar]) || !fits(b.identStart, [b.identDomain, b.identVisitor, b.identReceived])) {
+      throw new Error('Activity snapshot: the columns do not fit the strings.');
+    }
+    index.#built = b;
+    return index;
   }
 
   #ready(): Built {

@@ -2,7 +2,7 @@ import { DIALECTS, EVENT_TYPES, type DialectName, type EventType } from '../core
 import { REF, stringAt, type EventColumns } from '../store/index.js';
 import type { ActivityIndex } from './activity.js';
 import type { ConversionInput, ConversionRef } from './engine.js';
-import { f64, i32 } from './columns.js';
+import { f64, i32, type Column } from './columns.js';
 
 /** A conversion as a run judges it, with what results and data quality read. */
 export interface Conversion extends ConversionInput {
@@ -63,6 +63,42 @@ export class Conversions {
 
   *[Symbol.iterator](): Iterator<Conversion> {
     for (let i = 0; i < this.length; i++) yield this.at(i);
+  }
+
+  /** The conversions as arrays (views, not copies) and their distinct names, for a snapshot (snapshot.ts). */
+  parts(): { arrays: (Float64Array | Int32Array)[]; names: string[] } {
+    const names: string[] = [];
+    const numbers = new Map<string, number>();
+    const name = new Int32Array(this.length);
+    for (let i = 0; i < this.length; i++) {
+      const s = this.#name[i]!;
+      let k = numbers.get(s);
+      if (k === undefined) numbers.set(s, (k = names.push(s) - 1));
+      name[i] = k;
+    }
+    return { arrays: [...this.#numbers().map((c) => c.view()), name], names };
+  }
+
+  /** The conversions parts() described, numbered by `activity` (adopted as they are); throws when they do not fit together. */
+  static fromParts(activity: ActivityIndex, arrays: readonly (Float64Array | Int32Array | Uint8Array)[], names: readonly string[]): Conversions {
+    const out = new Conversions(activity);
+    const columns = out.#numbers();
+    const n = arrays[0]?.length ?? 0;
+    if (arrays.length !== columns.length + 1 || arrays.some((a) => a.length !== n)) throw new Error('Conversions snapshot: unexpected parts.');
+    columns.forEach((c, i) => {
+      const a = arrays[i]!;
+      if (a.constructor !== c.view().constructor) throw new Error(`Conversions snapshot: part ${i} is a ${a.constructor.name}.`);
+      (c as Column<Float64Array | Int32Array>).adopt(a as Float64Array | Int32Array);
+    });
+    for (const k of arrays[columns.length]! as Int32Array) {
+      if (names[k] === undefined) throw new Error('Conversions snapshot: a name out of range.');
+      out.#name.push(names[k]!);
+    }
+    return out;
+  }
+
+  #numbers(): (Column<Float64Array> | Column<Int32Array>)[] {
+    return [this.#id, this.#occurredAt, this.#receivedAt, this.#value, this.#source, this.#visitor, this.#session, this.#domain, this.#user];
   }
 
   /**

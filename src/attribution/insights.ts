@@ -4,7 +4,7 @@ import { ActivityIndex, ACTIVITY_TYPES } from './activity.js';
 import { resolveVisitors } from './engine.js';
 import { eachEventOf, IdSet } from './scan.js';
 import { domainKey, QualityTally } from './quality.js';
-import { loadWorkspace, workspaceRules } from './runner.js';
+import { loadWorkspace, workspaceRules } from './load.js';
 
 /**
  * GET …/data-quality: how many conversions could be tied to a visitor, per userDomain and per

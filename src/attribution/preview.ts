@@ -3,7 +3,7 @@ import type { AttributionPreviewer } from '../ingest/index.js';
 import type { Store } from '../store/index.js';
 import { attributeConversion, type ConversionInput } from './engine.js';
 import { explain } from './explain.js';
-import { workspaceRules } from './runner.js';
+import { workspaceRules } from './load.js';
 import { activityNamedBy } from './scan.js';
 
 /**

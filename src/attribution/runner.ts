@@ -1,16 +1,13 @@
-import { effectiveSettings } from '../config/index.js';
 import { randomUUID } from 'node:crypto';
-import { processIdentity, ServiceError, type Clock, type EventType } from '../core/index.js';
+import { processIdentity, ServiceError, type Clock } from '../core/index.js';
 import {
   attributionsJson, RunWrites, summaryJson, summaryJsonOf, type AttributionRun, type DataQualityFigures, type Store,
 } from '../store/index.js';
 import { Fingerprint } from './fingerprint.js';
 import { ActivityIndex, VisitorSet } from './activity.js';
-import { Conversions } from './conversions.js';
-import { judge, Judgement, namesAVisitor, type EngineContext } from './engine.js';
+import { judge, Judgement, namesAVisitor } from './engine.js';
 import { domainKey, QualityTally } from './quality.js';
-import { goalAt, indexGoalsByName } from './goals.js';
-import type { SessionRules } from './sessions.js';
+import { loadForRun } from './snapshot.js';
 
 export interface RunOptions {
   /** Events received up to this instant are considered; default: now. */
@@ -25,51 +22,6 @@ export type RunSummary = Pick<AttributionRun, 'conversionsProcessed' | 'attribut
   runId: number;
   durationMs: number;
 };
-
-/** Everything a run reads, loaded once: the engine's context plus the conversions to judge. */
-export interface Loaded {
-  ctx: EngineContext;
-  rules: SessionRules;
-  conversions: Conversions;
-}
-
-/** What a run knows of a workspace besides its events: session rules, goals and optimizations. */
-export interface WorkspaceRules {
-  rules: SessionRules;
-  goalsByName: EngineContext['goalsByName'];
-  optimizations: EngineContext['optimizations'];
-  /** Server-side conversions, and browser custom events named as a goal was called at the time. */
-  isConversion: (type: EventType, name: string, occurredAt: number) => boolean;
-}
-
-export async function workspaceRules(store: Store, workspaceId: string): Promise<WorkspaceRules> {
-  const ws = await store.workspaces.get(workspaceId);
-  if (ws === null) throw new Error(`Workspace "${workspaceId}" does not exist.`);
-  const settings = effectiveSettings(ws.settings);
-  const rules: SessionRules = { timeoutMs: settings.sessionTimeoutMinutes * 60_000, maxMs: settings.sessionMaxHours * 3_600_000 };
-  const goalsByName = indexGoalsByName(await store.goals.list(workspaceId));
-  const optimizations = (await store.optimizations.list(workspaceId))
-    .map((o) => ({ key: o.key, goalIds: o.goalIds }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const isConversion = (type: EventType, name: string, occurredAt: number) =>
-    type === 'conversion' || (type === 'custom' && 'goal' in goalAt(goalsByName, name, occurredAt));
-  return { rules, goalsByName, optimizations, isConversion };
-}
-
-/** Reads a workspace's goals, optimizations and events (received up to `until`) into the engine's structures. */
-export async function loadWorkspace(store: Store, workspaceId: string, until: number): Promise<Loaded> {
-  const { rules, goalsByName, optimizations, isConversion } = await workspaceRules(store, workspaceId);
-  const activity = new ActivityIndex(rules);
-  const conversions = new Conversions(activity);
-  let sized = false;
-  await store.attribution.readColumns(workspaceId, until, (chunk, total) => {
-    if (!sized) activity.reserve(total);
-    sized = true;
-    conversions.addColumns(chunk, activity.addColumns(chunk), isConversion);
-  });
-  activity.build();
-  return { ctx: { goalsByName, optimizations, activity }, rules, conversions };
-}
 
 /** Carries out one run; in-process by default, or in a worker thread (see worker-executor.ts). */
 export type RunExecutor = (workspaceId: string, options: RunOptions & { startedAt: number }) => Promise<RunSummary>;
@@ -166,11 +118,18 @@ function writeOutcome(writes: RunWrites, eventId: number, j: Judgement, a: Activ
   return writes.end(eventId, j.reason, j.goalId, fingerprint);
 }
 
-/** What judging every conversion found: the outcomes to write, the stored ones they replace, those to withdraw. */
-interface Judged { writes: RunWrites; rewritten: number[]; withdrawn: number[]; attributed: number; total: number; quality: DataQualityFigures }
+/**
+ * What judging every conversion found: the outcomes to write, the stored ones they replace, those
+ * to withdraw; and the snapshot of what it loaded, to write for the next run.
+ */
+interface Judged {
+  writes: RunWrites; rewritten: number[]; withdrawn: number[]; attributed: number; total: number; quality: DataQualityFigures;
+  /** Writes the snapshot of what it loaded for the next run (null: none due). */
+  saveSnapshot: (() => Promise<void>) | null;
+}
 
 async function judgeAll(store: Store, workspaceId: string, until: number, options: RunOptions): Promise<Judged> {
-  const loaded = await loadWorkspace(store, workspaceId, until);
+  const loaded = await loadForRun(store, workspaceId, until);
   // Stored outcomes by fingerprint: an unchanged outcome costs a number compared, not a row parsed
   // (nor an Outcome made). Both lists are in event id order, so one pass walks them side by side.
   const before = await store.attribution.fingerprints(workspaceId);
@@ -212,7 +171,7 @@ async function judgeAll(store: Store, workspaceId: string, until: number, option
     if (known) rewritten.push(c.id);
   }
   while (k < before.ids.length) withdrawn.push(before.ids[k++]!);
-  return { writes, rewritten, withdrawn, attributed, total, quality: quality.figures() };
+  return { writes, rewritten, withdrawn, attributed, total, quality: quality.figures(), saveSnapshot: loaded.save };
 }
 
 async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, options: RunOptions & { startedAt: number }): Promise<RunSummary> {
@@ -221,7 +180,7 @@ async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, o
   const until = options.until ?? startedAt;
   // Judged in a function of its own: nothing here holds on to the workspace's events in memory
   // while the outcomes are serialised and written.
-  const { writes, rewritten, withdrawn, attributed, total, quality } = await judgeAll(store, workspaceId, until, options);
+  const { writes, rewritten, withdrawn, attributed, total, quality, saveSnapshot } = await judgeAll(store, workspaceId, until, options);
   // Withdrawn: had an outcome but is no longer a conversion (a custom event whose name stopped
   // naming a goal at its time), so a rerun agrees with a recompute from scratch.
   const olds = await store.attribution.outcomesOf(workspaceId, [...rewritten, ...withdrawn]);
@@ -253,6 +212,10 @@ async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, o
     conversionsProcessed: total, attributed, notAttributed: total - attributed,
     changed: writes.changes, newlyAttributed, unattributed,
   }, writes, quality);
+  // The run is done once its outcomes are committed. Its snapshot is written after that (the
+  // shelf keeps track: the next run here, and closing the store, wait for it); one that fails to
+  // be written only leaves the next run more to read.
+  saveSnapshot?.().catch(() => {});
   return {
     runId: run.id, conversionsProcessed: run.conversionsProcessed, attributed, notAttributed: run.notAttributed,
     changed: run.changed, newlyAttributed, unattributed, durationMs: Math.round(performance.now() - t0),

@@ -8,7 +8,7 @@ export class Column<A extends Float64Array | Int32Array> {
   }
 
   push(x: number): void {
-    if (this.length === this.#data.length) this.reserve(this.length);
+    if (this.length === this.#data.length) this.reserve(Math.max(this.length, 16));
     this.#data[this.length++] = x;
   }
 
@@ -31,6 +31,13 @@ export class Column<A extends Float64Array | Int32Array> {
   /** The values pushed so far (a view, not a copy). */
   view(): A {
     return this.#data.subarray(0, this.length) as A;
+  }
+
+  /** Takes these values as the column's (adopted, not copied: a snapshot's arrays). */
+  adopt(values: A): this {
+    this.#data = values;
+    this.length = values.length;
+    return this;
   }
 
   /** Forgets every value and gives the memory back. */

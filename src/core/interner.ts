@@ -68,6 +68,23 @@ export class Interner {
     }
   }
 
+  /** What the interner holds, as arrays (views, not copies): its bytes, where each string starts, its table. */
+  parts(): [Uint8Array, Int32Array, Int32Array] {
+    return [this.#arena.subarray(0, this.#used), this.#starts.subarray(0, this.#count), this.#table];
+  }
+
+  /** An interner holding what parts() gave (a snapshot's arrays, adopted as they are). */
+  static fromParts(arena: Uint8Array, starts: Int32Array, table: Int32Array): Interner {
+    const out = new Interner();
+    out.#arena = Buffer.from(arena.buffer as ArrayBuffer, arena.byteOffset, arena.byteLength);
+    out.#used = arena.byteLength;
+    out.#starts = starts as Int32Array<ArrayBuffer>;
+    out.#count = starts.length;
+    if (table.length < 4 || (table.length & (table.length - 1)) !== 0 || starts.length * 2 > table.length >>> 1) throw new Error('Interner parts: the table does not fit the strings.');
+    out.#table = table as Int32Array<ArrayBuffer>;
+    return out;
+  }
+
   name(k: number): string {
     return this.#arena.toString('utf8', this.#starts[k]!, this.#end(k));
   }
@@ -115,7 +132,7 @@ export class Interner {
 
   #add(bytes: Uint8Array, from: number, to: number, h: number, slot: number): number {
     const k = this.#count++;
-    if (k === this.#starts.length) this.#starts = grow(this.#starts, this.#starts.length * 2);
+    if (k === this.#starts.length) this.#starts = grow(this.#starts, Math.max(this.#starts.length * 2, 1 << 12));
     const length = to - from;
     if (this.#used + length > this.#arena.length) {
       const next = Buffer.allocUnsafe(Math.max(this.#arena.length * 2, this.#used + length));

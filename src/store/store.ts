@@ -2,6 +2,7 @@ import type { CanonicalEvent, StoredEvent } from '../core/index.js';
 import type { WorkspaceSettingsInput } from '../config/index.js';
 import type { EventColumns } from './event-columns.js';
 import type { RunWrites } from './run-writes.js';
+import type { SnapshotShelf } from './snapshot-shelf.js';
 import type {
   ApiKeyRecord, AppendOutcome, Attributed, AttributionRun, DataQualityFigures, Fingerprints, OutcomeChange, StoredOutcome, EventQuery, Goal, NewRejection, Optimization,
   OptimizationStatus, Rejection, Workspace,
@@ -71,14 +72,27 @@ export interface RejectionStore {
   countByCode(workspaceId: string): Promise<Record<string, number>>;
 }
 
+/** What readColumns read. */
+export interface ColumnsRead {
+  /** The last event id of the chunks it read (or `after`): a later read of what came since goes on from here. */
+  last: number;
+  /** Events up to `last` left out because they were received after `until`. */
+  skipped: number;
+}
+
 export interface AttributionStore {
   /**
    * Visits a workspace's events received up to `until`, in id order, in columnar chunks
    * (attribution reads millions of events; an object per event is too slow), each event once,
    * letting other work run between chunks. `total` is about how many events all chunks hold, so
-   * readers can size their arrays once.
+   * readers can size their arrays once. With `after`, only events with greater ids are visited.
    */
-  readColumns(workspaceId: string, until: number, visit: (chunk: EventColumns, total: number) => void): Promise<void>;
+  readColumns(workspaceId: string, until: number, visit: (chunk: EventColumns, total: number) => void, after?: number): Promise<ColumnsRead>;
+  /**
+   * Where runs keep a snapshot of a workspace's loaded events (attribution/snapshot.ts), so that
+   * the next run reads only the events since; null when this store keeps none.
+   */
+  readonly snapshots: SnapshotShelf | null;
   /** Merges the small chunks that ingestion leaves behind into large ones; returns how many were merged away. */
   compactColumns(workspaceId: string): Promise<number>;
   outcomes(workspaceId: string): Promise<Map<number, StoredOutcome>>;

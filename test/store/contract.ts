@@ -506,6 +506,25 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         assert.equal((await readAll('acme', T0 + HOUR)).length, 2);
       });
 
+      it('goes on from where an earlier read ended (after), and says where that is and what it left out as received later', async () => {
+        const ids: number[] = [];
+        for (let i = 0; i < 6; i++) {
+          ids.push(stored((await store.events.append({ events: [event('acme', { visitorId: `v${i}`, receivedAt: i === 4 ? T0 + HOUR : T0 })], rejections: [] }))[0]!).id);
+        }
+        await store.events.append({ events: [event('globex')], rejections: [] });
+        const seen: number[] = [];
+        const first = await store.attribution.readColumns('acme', T0, (c) => { for (let i = 0; i < c.n; i++) seen.push(c.id[i]!); });
+        assert.deepEqual(seen, [ids[0], ids[1], ids[2], ids[3], ids[5]]);
+        assert.deepEqual(first, { last: ids[5], skipped: 1 }, 'the event received after until is counted as left out');
+        seen.length = 0;
+        await store.attribution.compactColumns('acme'); // one chunk now holds events on both sides of `after`
+        const rest = await store.attribution.readColumns('acme', T0 + HOUR, (c) => { for (let i = 0; i < c.n; i++) seen.push(c.id[i]!); }, ids[2]);
+        assert.deepEqual(seen, [ids[3], ids[4], ids[5]]);
+        assert.deepEqual(rest, { last: ids[5], skipped: 0 });
+        const none = await store.attribution.readColumns('acme', T0 + HOUR, () => assert.fail('nothing after the last event'), ids[5]);
+        assert.deepEqual(none, { last: ids[5], skipped: 0 }, 'with nothing new, it goes on from where it was asked to');
+      });
+
       it('merges the chunks that many small appends leave, without changing what is read', async () => {
         const ids: number[] = [];
         // Strings repeated across chunks, an empty one, a non-ASCII one and nulls: renumbered, never confused.

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import { processAlive } from '../../core/index.js';
 import type { EventColumns } from '../event-columns.js';
-import type { AttributionStore } from '../store.js';
+import type { AttributionStore, ColumnsRead } from '../store.js';
+import type { SnapshotShelf } from '../snapshot-shelf.js';
 import { JsonBytes } from '../../core/json-bytes.js';
 import type { Attributed, AttributionRun, DataQualityFigures, Fingerprints, OutcomeChange, StoredOutcome } from '../types.js';
 import { changeFromItem, type ChangeItem } from '../outcome-codec.js';
@@ -37,13 +38,13 @@ export class SqliteAttributionStore implements AttributionStore {
   readonly #segments: EventSegments;
   readonly #outcomes: OutcomeChunks;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(private readonly db: Database.Database, readonly snapshots: SnapshotShelf | null = null) {
     this.#segments = new EventSegments(db);
     this.#outcomes = new OutcomeChunks(db);
   }
 
-  async readColumns(workspaceId: string, until: number, visit: (chunk: EventColumns, total: number) => void): Promise<void> {
-    await this.#segments.read(workspaceId, until, visit);
+  async readColumns(workspaceId: string, until: number, visit: (chunk: EventColumns, total: number) => void, after = 0): Promise<ColumnsRead> {
+    return await this.#segments.read(workspaceId, until, visit, after);
   }
 
   async compactColumns(workspaceId: string): Promise<number> {

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { FileSnapshotShelf } from '../snapshot-shelf.js';
 import type { Store } from '../store.js';
 import { openConnection } from './connection.js';
 import { SqliteAttributionStore } from './attribution.js';
@@ -50,8 +52,9 @@ export class SqliteStore implements Store {
     this.optimizations = new SqliteOptimizationStore(db);
     this.events = new SqliteEventStore(db, new WriterClient({ file: options.file, commit: options.commit, quarantineMax: options.quarantineMaxPerWorkspace }, options.onCommit));
     this.rejections = new SqliteRejectionStore(db);
-    this.attribution = new SqliteAttributionStore(db);
     this.meta = new SqliteMetaStore(db);
+    const memory = options.file === ':memory:' || options.file.startsWith('file::memory:');
+    this.attribution = new SqliteAttributionStore(db, memory ? null : new FileSnapshotShelf(path.join(path.dirname(options.file), 'attribution-snapshots'), this.meta));
   }
 
   async ping(): Promise<boolean> {
@@ -67,6 +70,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.attribution.snapshots?.settle();
     await this.events.writer.close();
     this.db.close();
   }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { concatColumns, decodeColumns, encodeColumns, filterColumns, toColumns, type EventColumns } from '../event-columns.js';
+import type { ColumnsRead } from '../store.js';
 import type { ScannedEvent } from '../types.js';
 
 /** Segments smaller than this are merged by compaction; merged ones grow up to it. */
@@ -41,12 +42,13 @@ export class EventSegments {
    * must stay free for other statements on this connection): when a compaction merges away a
    * segment not read yet, the list is read again from the last event visited, so nothing is
    * missed or visited twice. Events stored while it reads may or may not be visited. `total` is
-   * how many events the chunks listed at the start hold, for sizing.
+   * how many events the chunks listed at the start hold, for sizing. Only events with ids above
+   * `after` are visited; the answer says where a later read may go on from.
    */
-  async read(workspaceId: string, until: number, visit: (c: EventColumns, total: number) => void): Promise<void> {
+  async read(workspaceId: string, until: number, visit: (c: EventColumns, total: number) => void, after = 0): Promise<ColumnsRead> {
     const list = this.db.prepare('SELECT id, first_id, last_id, n, max_received FROM event_segments WHERE workspace_id = ? AND last_id > ? ORDER BY first_id');
-    let after = -1;
     let total = -1;
+    let skipped = 0;
     for (;;) {
       const segments = list.all(workspaceId, after) as SegmentRow[];
       if (total < 0) total = segments.reduce((n, s) => n + s.n, 0);
@@ -59,11 +61,16 @@ export class EventSegments {
         }
         const columns = decodeColumns(blob);
         const from = after;
-        visit(s.max_received <= until && s.first_id > from ? columns : filterColumns(columns, (i) => columns.id[i]! > from && columns.receivedAt[i]! <= until), total);
+        if (s.max_received <= until && s.first_id > from) visit(columns, total);
+        else {
+          const kept = filterColumns(columns, (i) => columns.id[i]! > from && columns.receivedAt[i]! <= until);
+          for (let i = 0; i < columns.n; i++) if (columns.id[i]! > from && columns.receivedAt[i]! > until) skipped++;
+          visit(kept, total);
+        }
         after = s.last_id;
         await new Promise((resolve) => setImmediate(resolve));
       }
-      if (!merged) return;
+      if (!merged) return { last: after, skipped };
     }
   }
 

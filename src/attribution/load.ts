@@ -1,0 +1,58 @@
+import { effectiveSettings } from '../config/index.js';
+import type { EventType } from '../core/index.js';
+import type { Store } from '../store/index.js';
+import { ActivityIndex } from './activity.js';
+import { Conversions } from './conversions.js';
+import type { EngineContext } from './engine.js';
+import { goalAt, indexGoalsByName } from './goals.js';
+import type { SessionRules } from './sessions.js';
+
+/** Everything a run reads, loaded once: the engine's context plus the conversions to judge. */
+export interface Loaded {
+  ctx: EngineContext;
+  rules: SessionRules;
+  conversions: Conversions;
+}
+
+/** What a run knows of a workspace besides its events: session rules, goals and optimizations. */
+export interface WorkspaceRules {
+  rules: SessionRules;
+  goalsByName: EngineContext['goalsByName'];
+  optimizations: EngineContext['optimizations'];
+  /** Server-side conversions, and browser custom events named as a goal was called at the time. */
+  isConversion: (type: EventType, name: string, occurredAt: number) => boolean;
+  /** The goals' names over time, as a string: equal strings, equal isConversion. */
+  goalsKey: string;
+}
+
+export async function workspaceRules(store: Store, workspaceId: string): Promise<WorkspaceRules> {
+  const ws = await store.workspaces.get(workspaceId);
+  if (ws === null) throw new Error(`Workspace "${workspaceId}" does not exist.`);
+  const settings = effectiveSettings(ws.settings);
+  const rules: SessionRules = { timeoutMs: settings.sessionTimeoutMinutes * 60_000, maxMs: settings.sessionMaxHours * 3_600_000 };
+  const goals = await store.goals.list(workspaceId);
+  const goalsByName = indexGoalsByName(goals);
+  const optimizations = (await store.optimizations.list(workspaceId))
+    .map((o) => ({ key: o.key, goalIds: o.goalIds }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const isConversion = (type: EventType, name: string, occurredAt: number) =>
+    type === 'conversion' || (type === 'custom' && 'goal' in goalAt(goalsByName, name, occurredAt));
+  const goalsKey = JSON.stringify(goals.map((g) => [g.id, g.history.map((h) => [h.apiName, h.validFrom, h.validTo])]));
+  return { rules, goalsByName, optimizations, isConversion, goalsKey };
+}
+
+/** Reads a workspace's goals, optimizations and events (received up to `until`) into the engine's structures. */
+export async function loadWorkspace(store: Store, workspaceId: string, until: number): Promise<Loaded> {
+  const { rules, goalsByName, optimizations, isConversion } = await workspaceRules(store, workspaceId);
+  const activity = new ActivityIndex(rules);
+  const conversions = new Conversions(activity);
+  let sized = false;
+  await store.attribution.readColumns(workspaceId, until, (chunk, total) => {
+    if (!sized) activity.reserve(total);
+    sized = true;
+    conversions.addColumns(chunk, activity.addColumns(chunk), isConversion);
+  });
+  activity.build();
+  return { ctx: { goalsByName, optimizations, activity }, rules, conversions };
+}
+

@@ -1,0 +1,124 @@
+import type { Store } from '../store/index.js';
+import { ActivityIndex } from './activity.js';
+import { Conversions } from './conversions.js';
+import { workspaceRules, type Loaded } from './load.js';
+
+type Section = Float64Array | Int32Array | Uint8Array;
+
+const FORMAT = 1;
+/** A run that resumed from a snapshot writes a new one once the events it read since are this share of those the snapshot holds. */
+const REWRITE_SHARE = 0.02;
+
+/** What a snapshot says of itself, before its arrays. */
+interface Header {
+  format: number;
+  workspaceId: string;
+  /** Every event of the workspace with an id up to this one is in the snapshot, and none above it. */
+  through: number;
+  /** The run's `until`: a run with an earlier one cannot start from this snapshot. */
+  until: number;
+  /** The goals' names over time when it was taken: which custom events are conversions depends on them. */
+  goals: string;
+  /** How many events it holds. */
+  events: number;
+  /** How many of the arrays are the activity index's (the rest are the conversions'). */
+  activityParts: number;
+  /** The conversions' distinct names. */
+  names: string[];
+  sections: { kind: 'f64' | 'i32' | 'u8'; length: number }[];
+}
+
+const KINDS = { f64: Float64Array, i32: Int32Array, u8: Uint8Array } as const;
+const kindOf = (a: Section): Header['sections'][number]['kind'] => (a instanceof Float64Array ? 'f64' : a instanceof Int32Array ? 'i32' : 'u8');
+const pad8 = (n: number) => (n + 7) & ~7;
+
+/** A snapshot's bytes as parts to write one after the other: the header's length and JSON, then every array, each 8-byte aligned. */
+function encode(header: Omit<Header, 'sections'>, arrays: readonly Section[]): Uint8Array[] {
+  const json = Buffer.from(JSON.stringify({ ...header, sections: arrays.map((a) => ({ kind: kindOf(a), length: a.length })) }), 'utf8');
+  const head = Buffer.alloc(pad8(4 + json.length));
+  head.writeUInt32LE(json.length, 0);
+  json.copy(head, 4);
+  const parts: Uint8Array[] = [head];
+  for (const a of arrays) {
+    parts.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    if (pad8(a.byteLength) > a.byteLength) parts.push(new Uint8Array(pad8(a.byteLength) - a.byteLength));
+  }
+  return parts;
+}
+
+/** The header and the arrays (views into `bytes`, not copies) of a snapshot; throws on any inconsistency. */
+function decode(blob: Uint8Array): { header: Header; arrays: Section[] } {
+  const bytes = blob.byteOffset % 8 === 0 ? blob : new Uint8Array(blob);
+  if (bytes.length < 4) throw new Error('Snapshot: too short.');
+  const length = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
+  if (4 + length > bytes.length) throw new Error('Snapshot: the header runs past the end.');
+  const header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 4, length).toString('utf8')) as Header;
+  if (header.format !== FORMAT) throw new Error(`Snapshot: format ${header.format} is not known to this build.`);
+  let at = pad8(4 + length);
+  const arrays = header.sections.map(({ kind, length: n }) => {
+    const Kind = KINDS[kind];
+    if (Kind === undefined || !Number.isSafeInteger(n) || n < 0 || at + n * Kind.BYTES_PER_ELEMENT > bytes.length) throw new Error('Snapshot: a section runs past the end.');
+    const a = new Kind(bytes.buffer as ArrayBuffer, bytes.byteOffset + at, n);
+    at += pad8(n * Kind.BYTES_PER_ELEMENT);
+    return a;
+  });
+  if (at !== bytes.length) throw new Error('Snapshot: bytes left over after the last section.');
+  return { header, arrays };
+}
+
+/** What a run's load did, for the run to report and to keep. */
+export interface RunLoad extends Loaded {
+  /** Events that came from the workspace's snapshot (0: it read every event). */
+  fromSnapshot: number;
+  /** Events read from the store. */
+  read: number;
+  /** Writes the snapshot the next run starts from, when this run should (null: it should not). */
+  save: (() => Promise<void>) | null;
+}
+
+/**
+ * Loads a workspace's events up to `until` for a run: from its snapshot when there is one that
+ * still holds (taken by an earlier run with no later `until`, under the same goal names), then
+ * the events stored since. What it builds is what loading every event builds (the property test
+ * compares them); a snapshot that cannot be read only makes the run read everything. Ten million
+ * events cost seconds to read and number; their snapshot, a read of one file.
+ */
+export async function loadForRun(store: Store, workspaceId: string, until: number): Promise<RunLoad> {
+  const { rules, goalsByName, optimizations, isConversion, goalsKey } = await workspaceRules(store, workspaceId);
+  const shelf = store.attribution.snapshots;
+  let resumed: { activity: ActivityIndex; conversions: Conversions; header: Header } | null = null;
+  const bytes = shelf === null ? null : await shelf.get(workspaceId);
+  if (bytes !== null) {
+    try {
+      const { header, arrays } = decode(bytes);
+      if (header.workspaceId === workspaceId && header.goals === goalsKey && header.until <= until) {
+        const activity = ActivityIndex.fromParts(rules, arrays.slice(0, header.activityParts));
+        resumed = { activity, conversions: Conversions.fromParts(activity, arrays.slice(header.activityParts), header.names), header };
+      }
+    } catch {
+      resumed = null; // Unreadable (a build with another layout, a damaged file): read every event instead.
+    }
+  }
+  const activity = resumed?.activity ?? new ActivityIndex(rules);
+  const conversions = resumed?.conversions ?? new Conversions(activity);
+  let sized = false;
+  let read = 0;
+  const { last, skipped } = await store.attribution.readColumns(workspaceId, until, (chunk, total) => {
+    if (!sized) activity.reserve(total);
+    sized = true;
+    read += chunk.n;
+    conversions.addColumns(chunk, activity.addColumns(chunk), isConversion);
+  }, resumed?.header.through ?? 0);
+  activity.build();
+  const fromSnapshot = resumed?.header.events ?? 0;
+  // Events received after `until` were left out: a snapshot must hold every event up to its `through`.
+  const due = shelf !== null && skipped === 0 && (resumed === null ? read > 0 : read > fromSnapshot * REWRITE_SHARE);
+  const save = due ? async () => {
+    const { arrays, names } = conversions.parts();
+    const parts = activity.parts();
+    await shelf.put(workspaceId, encode({
+      format: FORMAT, workspaceId, through: last, until, goals: goalsKey, events: fromSnapshot + read, activityParts: parts.length, names,
+    }, [...parts, ...arrays]));
+  } : null;
+  return { ctx: { goalsByName, optimizations, activity }, rules, conversions, fromSnapshot, read, save };
+}

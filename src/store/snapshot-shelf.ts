@@ -1,0 +1,104 @@
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { MetaStore } from './store.js';
+
+/** Keeps one snapshot (opaque bytes) per workspace for attribution runs to start from. */
+export interface SnapshotShelf {
+  /**
+   * The snapshot last put for the workspace, if the store still vouches for it; null when there
+   * is none, or only one that a put did not finish or that another state of the store left (a
+   * database restored from a backup). Waits for a put of the workspace still being written here.
+   */
+  get(workspaceId: string): Promise<Uint8Array | null>;
+  /** Replaces the workspace's snapshot with the concatenation of `parts` (read as it is written: leave them be until it resolves). */
+  put(workspaceId: string, parts: readonly Uint8Array[]): Promise<void>;
+  /** Resolves once every put begun here is finished, written or failed. */
+  settle(): Promise<void>;
+}
+
+const MAGIC = 'CLSNAP1\n';
+/** The magic, the token (a UUID) and padding: the payload starts 8-byte aligned. */
+const HEAD = 48;
+const tokenKey = (workspaceId: string) => `attribution-snapshot:${workspaceId}`;
+
+/**
+ * Snapshots as files in a folder beside the database, each vouched for by a token the store
+ * keeps (meta): a put writes a new file under a temporary name, flushes it to disk, renames it
+ * into place and only then records its token. So a file that a crash cut short, or one the
+ * database no longer knows (a restored backup, a deleted workspace recreated), is never read;
+ * and deleting the folder only makes the next runs read every event again.
+ */
+export class FileSnapshotShelf implements SnapshotShelf {
+  /** Puts being written, per workspace. */
+  readonly #writing = new Map<string, Promise<void>>();
+
+  constructor(private readonly dir: string, private readonly meta: MetaStore) {}
+
+  async settle(): Promise<void> {
+    await Promise.all(this.#writing.values());
+  }
+
+  #file(workspaceId: string): string {
+    return path.join(this.dir, `${createHash('sha256').update(workspaceId).digest('hex').slice(0, 32)}.snapshot`);
+  }
+
+  async get(workspaceId: string): Promise<Uint8Array | null> {
+    await this.#writing.get(workspaceId);
+    const token = await this.meta.get(tokenKey(workspaceId));
+    if (token === null) return null;
+    let bytes: Buffer;
+    try {
+      bytes = await fs.promises.readFile(this.#file(workspaceId));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    if (bytes.length < HEAD || bytes.toString('latin1', 0, MAGIC.length) !== MAGIC || bytes.toString('latin1', MAGIC.length, MAGIC.length + token.length) !== token) return null;
+    return bytes.subarray(HEAD);
+  }
+
+  put(workspaceId: string, parts: readonly Uint8Array[]): Promise<void> {
+    const previous = this.#writing.get(workspaceId) ?? Promise.resolve();
+    const writing = previous.then(() => this.#put(workspaceId, parts));
+    const done = writing.catch(() => {});
+    this.#writing.set(workspaceId, done);
+    void done.then(() => { if (this.#writing.get(workspaceId) === done) this.#writing.delete(workspaceId); });
+    return writing;
+  }
+
+  async #put(workspaceId: string, parts: readonly Uint8Array[]): Promise<void> {
+    const token = randomUUID();
+    const file = this.#file(workspaceId);
+    await fs.promises.mkdir(this.dir, { recursive: true });
+    // Left by a put that died (one run at a time per workspace: no other put is writing them).
+    for (const name of await fs.promises.readdir(this.dir)) {
+      if (name.startsWith(`${path.basename(file)}.`) && name.endsWith('.tmp')) await fs.promises.rm(path.join(this.dir, name), { force: true });
+    }
+    const tmp = `${file}.${token}.tmp`;
+    const head = Buffer.alloc(HEAD);
+    head.write(MAGIC + token, 'latin1');
+    try {
+      const handle = await fs.promises.open(tmp, 'w');
+      try {
+        for (const part of [head, ...parts]) {
+          for (let at = 0; at < part.byteLength;) at += (await handle.write(part, at, Math.min(part.byteLength - at, 1 << 30))).bytesWritten;
+        }
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.promises.rename(tmp, file);
+    } catch (err) {
+      await fs.promises.rm(tmp, { force: true });
+      throw err;
+    }
+    const dir = await fs.promises.open(this.dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+    await this.meta.set(tokenKey(workspaceId), token);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * A run leaves a snapshot of the events it loaded, and the next run starts from it and reads only
+ * the events stored since (attribution/snapshot.ts). The property tests in determinism.test.ts
+ * show that any sequence of such runs ends where one run over every event does; these show that a
+ * snapshot is not used where it would be wrong, and that losing it changes nothing but speed.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { CanonicalEvent } from '../../src/core/index.js';
+import { T0, testApp, type TestApp } from '../helpers/app.js';
+
+const MIN = 60_000;
+const WS = 'snap';
+
+describe('attribution runs starting from the last run\'s snapshot', () => {
+  let t: TestApp;
+  let goalId: number;
+  const folder = () => path.join(t.dir, 'attribution-snapshots');
+  const snapshotFile = () => {
+    const files = fs.existsSync(folder()) ? fs.readdirSync(folder()) : [];
+    assert.equal(files.length, 1, `one snapshot file: ${files.join(', ')}`);
+    return path.join(folder(), files[0]!);
+  };
+  const base: Omit<CanonicalEvent, 'type' | 'occurredAt' | 'receivedAt'> = {
+    workspaceId: WS, name: null, idempotencyKey: null, visitorId: null, sessionId: null, userDomain: null, userId: null, optimization: null,
+    variation: null, value: null, currency: null, properties: null, userData: null, context: null, source: 'native',
+  };
+  /** A visitor who views a variation of hero, then converts (server-side, by user id) `after` ms later, received at `received`. */
+  const visit = (n: number, at: number, after: number, received = at + after): CanonicalEvent[] => [
+    { ...base, type: 'view', occurredAt: at, receivedAt: at, visitorId: `v${n}`, optimization: 'hero', variation: n % 2 === 0 ? 'a' : 'b' },
+    { ...base, type: 'identify', occurredAt: at, receivedAt: at, visitorId: `v${n}`, userDomain: 'crm', userId: `u${n}` },
+    { ...base, type: 'conversion', name: 'signup', occurredAt: at + after, receivedAt: received, idempotencyKey: `order-${n}`, userDomain: 'crm', userId: `u${n}`, value: n },
+  ];
+  const append = (events: CanonicalEvent[]) => t.store.events.append({ events, rejections: [] });
+  const run = async (until?: number) => {
+    const summary = await t.app.runner.run(WS, until === undefined ? {} : { until });
+    await t.store.attribution.snapshots!.settle();
+    return summary;
+  };
+  const outcomes = async () => [...(await t.store.attribution.outcomes(WS)).values()].map((o) => [o.eventId, o.outcome, o.reason, o.attributions]);
+
+  beforeEach(async () => {
+    t = await testApp();
+    await t.app.admin.createWorkspace({ id: WS });
+    goalId = (await t.store.goals.create(WS, 'signup', 'Signup', T0 - 24 * 60 * MIN)).id;
+    await t.store.optimizations.create({
+      workspaceId: WS, key: 'hero', name: 'Hero', variations: [{ key: 'a', name: 'A', weight: 1 }, { key: 'b', name: 'B', weight: 1 }],
+      goalIds: [goalId], primaryGoalId: goalId, control: 'a', status: 'running', createdAt: T0 - 24 * 60 * MIN, updatedAt: T0 - 24 * 60 * MIN,
+    });
+  });
+  afterEach(() => t.close());
+
+  it('reads only what came since the last run, and ends where reading every event ends; without the snapshot, the same', async () => {
+    for (let n = 0; n < 6; n++) await append(visit(n, T0 - 120 * MIN + n * MIN, 5 * MIN));
+    t.clock.set(T0);
+    const first = await run();
+    assert.equal(first.conversionsProcessed, 6);
+    const written = fs.statSync(snapshotFile()).mtimeMs;
+    // A new visitor, a late conversion of an old one (in a session long over: not attributed), a repeat view.
+    await append([...visit(6, T0 + MIN, 2 * MIN), { ...visit(0, 0, 0)[2]!, idempotencyKey: 'order-late', occurredAt: T0 + 5 * MIN, receivedAt: T0 + 5 * MIN }]);
+    t.clock.set(T0 + 10 * MIN);
+    const second = await run();
+    assert.equal(second.conversionsProcessed, 8);
+    assert.equal(second.changed, 2, 'only the two new conversions are new outcomes');
+    const resumed = await outcomes();
+    assert.ok(fs.statSync(snapshotFile()).mtimeMs >= written);
+
+    fs.rmSync(folder(), { recursive: true });
+    const again = await run();
+    assert.equal(again.changed, 0, 'reading every event judges every conversion as the run from the snapshot did');
+    assert.deepEqual(await outcomes(), resumed);
+  });
+
+  it('does not start from a snapshot taken at a later instant than the run asks for', async () => {
+    for (let n = 0; n < 4; n++) await append(visit(n, T0 - 60 * MIN, 5 * MIN, T0 - 50 * MIN + n * 10 * MIN));
+    t.clock.set(T0 + 60 * MIN);
+    assert.equal((await run()).conversionsProcessed, 4);
+    // As of T0 - 25 min, only the conversions received by then count; the snapshot holds all four.
+    assert.equal((await run(T0 - 25 * MIN)).conversionsProcessed, 3);
+  });
+
+  it('does not start from a snapshot taken under other goal names: an event\'s name may mean another goal now', async () => {
+    // A custom event named as the goal, a few minutes in the future (clock skew), and the goal renamed before that instant.
+    await append([...visit(0, T0 - 30 * MIN, MIN), { ...base, type: 'custom', name: 'signup', occurredAt: T0 + 4 * MIN, receivedAt: T0, visitorId: 'v0' }]);
+    t.clock.set(T0);
+    assert.equal((await run()).conversionsProcessed, 2);
+    await t.store.goals.rename(WS, goalId, 'registration', T0 + MIN);
+    const after = await run();
+    assert.equal(after.conversionsProcessed, 1, 'the custom event no longer names a goal at its time');
+  });
+
+  it('reads every event when the snapshot cannot be read, and says nothing different', async () => {
+    for (let n = 0; n < 4; n++) await append(visit(n, T0 - 60 * MIN, 5 * MIN));
+    t.clock.set(T0);
+    await run();
+    const before = await outcomes();
+    const file = snapshotFile();
+    fs.truncateSync(file, fs.statSync(file).size - 8); // cut short: its last array runs past the end
+    const again = await run();
+    assert.equal(again.conversionsProcessed, 4);
+    assert.equal(again.changed, 0);
+    assert.deepEqual(await outcomes(), before);
+  });
+});

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { openSqliteStore, type SqliteStore } from '../../src/store/index.js';
+import { removeTestDir } from '../helpers/server.js';
+
+const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
+
+describe('attribution snapshots on the SQLite store', () => {
+  let dir: string;
+  let store: SqliteStore;
+  const open = () => openSqliteStore({ file: path.join(dir, 'closeloop.db'), commit: { maxWaitMs: 0, maxRows: 1000, maxPending: 100 }, quarantineMaxPerWorkspace: 100, now: T0 });
+  const shelfDir = () => path.join(dir, 'attribution-snapshots');
+  const files = () => (fs.existsSync(shelfDir()) ? fs.readdirSync(shelfDir()) : []);
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closeloop-store-test-'));
+    store = open();
+  });
+  afterEach(async () => {
+    await store.close();
+    removeTestDir(dir);
+  });
+
+  it('gives back what was put, per workspace, in a folder beside the database', async () => {
+    const shelf = store.attribution.snapshots!;
+    assert.equal(await shelf.get('acme'), null);
+    await shelf.put('acme', [Buffer.from('hello '), new Uint8Array(new Float64Array([1.5, -2]).buffer)]);
+    await shelf.put('globex', [Buffer.from('other')]);
+    const got = await shelf.get('acme');
+    assert.deepEqual(Buffer.from(got!.subarray(0, 6)).toString(), 'hello ');
+    assert.deepEqual([...new Float64Array(Uint8Array.from(got!.subarray(6)).buffer)], [1.5, -2]);
+    assert.equal(Buffer.from((await shelf.get('globex'))!).toString(), 'other');
+    assert.equal(files().length, 2, 'one file per workspace');
+    await shelf.put('acme', [Buffer.from('replaced')]);
+    assert.equal(Buffer.from((await shelf.get('acme'))!).toString(), 'replaced');
+    assert.equal(files().length, 2, 'a put replaces the workspace\'s file');
+  });
+
+  it('keeps them across a reopen', async () => {
+    await store.attribution.snapshots!.put('acme', [Buffer.from('kept')]);
+    await store.close();
+    store = open();
+    assert.equal(Buffer.from((await store.attribution.snapshots!.get('acme'))!).toString(), 'kept');
+  });
+
+  it('reads no file the database does not vouch for: one from another state of the database, a damaged one, a missing one', async () => {
+    const shelf = store.attribution.snapshots!;
+    await shelf.put('acme', [Buffer.from('first')]);
+    const [name] = files();
+    const first = fs.readFileSync(path.join(shelfDir(), name!));
+    await shelf.put('acme', [Buffer.from('second')]);
+    // The database vouches for the second; the first is what a database restored from an older backup would find.
+    fs.writeFileSync(path.join(shelfDir(), name!), first);
+    assert.equal(await shelf.get('acme'), null, 'a file whose token the database does not hold');
+    await shelf.put('acme', [Buffer.from('third')]);
+    const file = path.join(shelfDir(), name!);
+    fs.writeFileSync(file, Buffer.from('garbage'));
+    assert.equal(await shelf.get('acme'), null, 'a file that is not a snapshot');
+    fs.rmSync(shelfDir(), { recursive: true });
+    assert.equal(await shelf.get('acme'), null, 'the folder deleted');
+  });
+
+  it('clears what a put that died left behind, and never reads it', async () => {
+    const shelf = store.attribution.snapshots!;
+    await shelf.put('acme', [Buffer.from('whole')]);
+    const [name] = files();
+    fs.writeFileSync(path.join(shelfDir(), `${name}.0000-dead.tmp`), Buffer.from('half'));
+    assert.equal(Buffer.from((await shelf.get('acme'))!).toString(), 'whole');
+    await shelf.put('acme', [Buffer.from('next')]);
+    assert.deepEqual(files(), [name], 'the temporary file is gone');
+  });
+
+  it('has none for a database in memory', async () => {
+    const memory = openSqliteStore({ file: ':memory:', commit: { maxWaitMs: 0, maxRows: 10, maxPending: 10 }, quarantineMaxPerWorkspace: 10, now: T0 });
+    try {
+      assert.equal(memory.attribution.snapshots, null);
+    } finally {
+      await memory.close();
+    }
+  });
+});
