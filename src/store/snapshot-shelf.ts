@@ -33,7 +33,8 @@ export class FileSnapshotShelf implements SnapshotShelf {
   /** Puts being written, per workspace. */
   readonly #writing = new Map<string, Promise<void>>();
 
-  constructor(private readonly dir: string, private readonly meta: MetaStore) {}
+  /** `minFree`: the free disk space a snapshot leaves at the least, besides its own size again (room for the next one). */
+  constructor(private readonly dir: string, private readonly meta: MetaStore, private readonly minFree = 1 << 30) {}
 
   async settle(): Promise<void> {
     await Promise.all(this.#writing.values());
@@ -71,6 +72,10 @@ export class FileSnapshotShelf implements SnapshotShelf {
     const token = randomUUID();
     const file = this.#file(workspaceId);
     await fs.promises.mkdir(this.dir, { recursive: true });
+    // A snapshot only saves time; the disk is for the events. Without room to spare, none is written.
+    const size = parts.reduce((n, p) => n + p.byteLength, HEAD);
+    const { bavail, bsize } = await fs.promises.statfs(this.dir);
+    if (bavail * bsize < 2 * size + this.minFree) throw new Error(`Not enough free disk space for a ${Math.round(size / 2 ** 20)} MB attribution snapshot; the next run reads every event.`);
     // Left by a put that died (one run at a time per workspace: no other put is writing them).
     for (const name of await fs.promises.readdir(this.dir)) {
       if (name.startsWith(`${path.basename(file)}.`) && name.endsWith('.tmp')) await fs.promises.rm(path.join(this.dir, name), { force: true });

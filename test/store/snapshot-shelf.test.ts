@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { openSqliteStore, type SqliteStore } from '../../src/store/index.js';
+import { FileSnapshotShelf, openSqliteStore, type SqliteStore } from '../../src/store/index.js';
 import { removeTestDir } from '../helpers/server.js';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
@@ -71,6 +71,15 @@ describe('attribution snapshots on the SQLite store', () => {
     assert.equal(Buffer.from((await shelf.get('acme'))!).toString(), 'whole');
     await shelf.put('acme', [Buffer.from('next')]);
     assert.deepEqual(files(), [name], 'the temporary file is gone');
+  });
+
+  it('writes none that would leave the disk short of room, and keeps the one it had', async () => {
+    await store.attribution.snapshots!.put('acme', [Buffer.from('kept')]);
+    const { bavail, bsize } = fs.statfsSync(dir);
+    const cramped = new FileSnapshotShelf(shelfDir(), store.meta, bavail * bsize); // as if all but the snapshot's room were needed
+    await assert.rejects(cramped.put('acme', [Buffer.from('too big')]), /Not enough free disk space for a 0 MB attribution snapshot/);
+    assert.equal(Buffer.from((await cramped.get('acme'))!).toString(), 'kept');
+    assert.equal(files().length, 1, 'nothing half-written left behind');
   });
 
   it('has none for a database in memory', async () => {
