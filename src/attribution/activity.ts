@@ -84,12 +84,20 @@ const EMPTY: Built = {
   identReceived: new Float64Array(0),
 };
 
+/** `c` lengthened to `n` values over the same memory, when there is room for them after it (a snapshot's arrays have some); else null. */
+function lengthened(c: Col, n: number): Col | null {
+  if ((c.buffer.byteLength - c.byteOffset) / c.BYTES_PER_ELEMENT < n) return null;
+  return c instanceof Float64Array ? new Float64Array(c.buffer, c.byteOffset, n) : new Int32Array(c.buffer, c.byteOffset, n);
+}
+
 /**
  * Groups rows by key in [0, keys): key k's rows end up at start[k] .. start[k + 1] of every
  * column, the rows already grouped (`old`, by `oldStart`) first, then the added ones in the
  * order added. Answers the starts, the columns and, per key, 1 if rows were added to it (its
- * range may need sorting again). Old rows move in runs of keys that shift by the same amount,
- * one copy per run, and the added rows are scattered into place in one pass (a counting sort).
+ * range may need sorting again). Old rows move in runs of keys that shift by the same amount, one
+ * copy per run: in place, last run first, when the old columns have room for the added rows
+ * (resuming from a snapshot: no copy of ten million rows for a day's new events); else into new
+ * columns. The added rows are then scattered into place in one pass (a counting sort).
  */
 function group(keys: number, oldStart: Int32Array, old: readonly Col[], key: Int32Array, added: readonly Col[]): [Int32Array, Col[], Uint8Array] {
   const oldKeys = oldStart.length - 1;
@@ -102,13 +110,27 @@ function group(keys: number, oldStart: Int32Array, old: readonly Col[], key: Int
   }
   for (let k = 0; k < keys; k++) start[k + 1]! += start[k]!;
   const total = start[keys]!;
-  const cols = old.map((c) => (c instanceof Float64Array ? new Float64Array(total) : new Int32Array(total)));
-  for (let k = 0; k < oldKeys;) {
-    const shift = start[k]! - oldStart[k]!;
-    let end = k + 1;
-    while (end < oldKeys && start[end]! - oldStart[end]! === shift) end++;
-    for (let c = 0; c < cols.length; c++) cols[c]!.set(old[c]!.subarray(oldStart[k]!, oldStart[end]!), oldStart[k]! + shift);
-    k = end;
+  const room = old.map((c) => lengthened(c, total));
+  let cols: Col[];
+  if (room.every((c) => c !== null)) {
+    cols = room as Col[];
+    // Shifts only grow with the key: moving the last run first never overwrites rows not moved yet.
+    for (let end = oldKeys; end > 0;) {
+      const shift = start[end - 1]! - oldStart[end - 1]!;
+      let k = end - 1;
+      while (k > 0 && start[k - 1]! - oldStart[k - 1]! === shift) k--;
+      if (shift !== 0) for (const c of cols) c.copyWithin(oldStart[k]! + shift, oldStart[k]!, oldStart[end]!);
+      end = k;
+    }
+  } else {
+    cols = old.map((c) => (c instanceof Float64Array ? new Float64Array(total) : new Int32Array(total)));
+    for (let k = 0; k < oldKeys;) {
+      const shift = start[k]! - oldStart[k]!;
+      let end = k + 1;
+      while (end < oldKeys && start[end]! - oldStart[end]! === shift) end++;
+      for (let c = 0; c < cols.length; c++) cols[c]!.set(old[c]!.subarray(oldStart[k]!, oldStart[end]!), oldStart[k]! + shift);
+      k = end;
+    }
   }
   const next = new Int32Array(keys);
   for (let k = 0; k < keys; k++) next[k] = start[k]! + (k < oldKeys ? oldStart[k + 1]! - oldStart[k]! : 0);

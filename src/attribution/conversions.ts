@@ -27,7 +27,10 @@ export class Conversions {
   readonly #session = i32();
   readonly #domain = i32();
   readonly #user = i32();
-  readonly #name: string[] = [];
+  /** Conversion i is named #names[#name[i]]: a workspace's conversions have a few distinct names. */
+  readonly #name = i32();
+  readonly #names: string[] = [];
+  readonly #nameNumbers = new Map<string, number>();
 
   constructor(private readonly activity: ActivityIndex) {}
 
@@ -35,10 +38,14 @@ export class Conversions {
     return this.#name.length;
   }
 
+  #nameAt(i: number): string {
+    return this.#names[this.#name.get(i)]!;
+  }
+
   /** Conversion i as the engine's hot loop reads it: ids as the activity index numbers them. */
   refAt(i: number): ConversionRef {
     return {
-      id: this.#id.get(i), name: this.#name[i]!, occurredAt: this.#occurredAt.get(i), receivedAt: this.#receivedAt.get(i),
+      id: this.#id.get(i), name: this.#nameAt(i), occurredAt: this.#occurredAt.get(i), receivedAt: this.#receivedAt.get(i),
       visitor: this.#visitor.get(i), session: this.#session.get(i), domain: this.#domain.get(i), user: this.#user.get(i),
     };
   }
@@ -47,7 +54,7 @@ export class Conversions {
     const value = this.#value.get(i);
     const name = (k: number) => (k < 0 ? null : this.activity.nameOf(k));
     return {
-      id: this.#id.get(i), name: this.#name[i]!, occurredAt: this.#occurredAt.get(i), receivedAt: this.#receivedAt.get(i),
+      id: this.#id.get(i), name: this.#nameAt(i), occurredAt: this.#occurredAt.get(i), receivedAt: this.#receivedAt.get(i),
       visitorId: name(this.#visitor.get(i)), sessionId: name(this.#session.get(i)), userDomain: name(this.#domain.get(i)), userId: name(this.#user.get(i)),
       value: Number.isNaN(value) ? null : value, source: DIALECTS[this.#source.get(i)]!,
     };
@@ -67,38 +74,30 @@ export class Conversions {
 
   /** The conversions as arrays (views, not copies) and their distinct names, for a snapshot (snapshot.ts). */
   parts(): { arrays: (Float64Array | Int32Array)[]; names: string[] } {
-    const names: string[] = [];
-    const numbers = new Map<string, number>();
-    const name = new Int32Array(this.length);
-    for (let i = 0; i < this.length; i++) {
-      const s = this.#name[i]!;
-      let k = numbers.get(s);
-      if (k === undefined) numbers.set(s, (k = names.push(s) - 1));
-      name[i] = k;
-    }
-    return { arrays: [...this.#numbers().map((c) => c.view()), name], names };
+    return { arrays: this.#columns().map((c) => c.view()), names: [...this.#names] };
   }
 
   /** The conversions parts() described, numbered by `activity` (adopted as they are); throws when they do not fit together. */
   static fromParts(activity: ActivityIndex, arrays: readonly (Float64Array | Int32Array | Uint8Array)[], names: readonly string[]): Conversions {
     const out = new Conversions(activity);
-    const columns = out.#numbers();
+    const columns = out.#columns();
     const n = arrays[0]?.length ?? 0;
-    if (arrays.length !== columns.length + 1 || arrays.some((a) => a.length !== n)) throw new Error('Conversions snapshot: unexpected parts.');
+    if (arrays.length !== columns.length || arrays.some((a) => a.length !== n)) throw new Error('Conversions snapshot: unexpected parts.');
     columns.forEach((c, i) => {
       const a = arrays[i]!;
       if (a.constructor !== c.view().constructor) throw new Error(`Conversions snapshot: part ${i} is a ${a.constructor.name}.`);
       (c as Column<Float64Array | Int32Array>).adopt(a as Float64Array | Int32Array);
     });
-    for (const k of arrays[columns.length]! as Int32Array) {
-      if (names[k] === undefined) throw new Error('Conversions snapshot: a name out of range.');
-      out.#name.push(names[k]!);
-    }
+    for (const k of out.#name.view()) if (k < 0 || k >= names.length) throw new Error('Conversions snapshot: a name out of range.');
+    names.forEach((name, k) => {
+      out.#names.push(name);
+      out.#nameNumbers.set(name, k);
+    });
     return out;
   }
 
-  #numbers(): (Column<Float64Array> | Column<Int32Array>)[] {
-    return [this.#id, this.#occurredAt, this.#receivedAt, this.#value, this.#source, this.#visitor, this.#session, this.#domain, this.#user];
+  #columns(): (Column<Float64Array> | Column<Int32Array>)[] {
+    return [this.#id, this.#occurredAt, this.#receivedAt, this.#value, this.#source, this.#visitor, this.#session, this.#domain, this.#user, this.#name];
   }
 
   /**
@@ -119,7 +118,12 @@ export class Conversions {
       this.#receivedAt.push(c.receivedAt[i]!);
       this.#value.push(c.value[i]!);
       this.#source.push(c.source[i]!);
-      this.#name.push(name);
+      let k = this.#nameNumbers.get(name);
+      if (k === undefined) {
+        this.#nameNumbers.set(name, (k = this.#names.length));
+        this.#names.push(name);
+      }
+      this.#name.push(k);
       this.#visitor.push(resolve(refs[VISITOR * n + i]!));
       this.#session.push(resolve(refs[SESSION * n + i]!));
       this.#domain.push(resolve(refs[DOMAIN * n + i]!));

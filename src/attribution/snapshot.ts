@@ -1,4 +1,4 @@
-import type { Store } from '../store/index.js';
+import type { SnapshotFile, Store } from '../store/index.js';
 import { ActivityIndex } from './activity.js';
 import { Conversions } from './conversions.js';
 import { workspaceRules, type Loaded } from './load.js';
@@ -46,23 +46,31 @@ function encode(header: Omit<Header, 'sections'>, arrays: readonly Section[]): U
   return parts;
 }
 
-/** The header and the arrays (views into `bytes`, not copies) of a snapshot; throws on any inconsistency. */
-function decode(blob: Uint8Array): { header: Header; arrays: Section[] } {
-  const bytes = blob.byteOffset % 8 === 0 ? blob : new Uint8Array(blob);
-  if (bytes.length < 4) throw new Error('Snapshot: too short.');
-  const length = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
-  if (4 + length > bytes.length) throw new Error('Snapshot: the header runs past the end.');
-  const header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 4, length).toString('utf8')) as Header;
+/**
+ * Reads a snapshot's header and arrays, each array into memory of its own with room to grow by a
+ * sixteenth (at least 64 values): the events a run adds to them are merged in place (ActivityIndex.build), and room a
+ * run does not use is never touched. Throws on any inconsistency.
+ */
+async function readSnapshot(file: SnapshotFile): Promise<{ header: Header; arrays: Section[] }> {
+  const head = new Uint8Array(4);
+  await file.read(head, 0);
+  const length = new DataView(head.buffer).getUint32(0, true);
+  if (4 + length > file.size) throw new Error('Snapshot: the header runs past the end.');
+  const json = new Uint8Array(length);
+  await file.read(json, 4);
+  const header = JSON.parse(Buffer.from(json.buffer, 0, length).toString('utf8')) as Header;
   if (header.format !== FORMAT) throw new Error(`Snapshot: format ${header.format} is not known to this build.`);
   let at = pad8(4 + length);
-  const arrays = header.sections.map(({ kind, length: n }) => {
+  const arrays: Section[] = [];
+  for (const { kind, length: n } of header.sections) {
     const Kind = KINDS[kind];
-    if (Kind === undefined || !Number.isSafeInteger(n) || n < 0 || at + n * Kind.BYTES_PER_ELEMENT > bytes.length) throw new Error('Snapshot: a section runs past the end.');
-    const a = new Kind(bytes.buffer as ArrayBuffer, bytes.byteOffset + at, n);
+    if (Kind === undefined || !Number.isSafeInteger(n) || n < 0 || at + n * Kind.BYTES_PER_ELEMENT > file.size) throw new Error('Snapshot: a section runs past the end.');
+    const a = new Kind(n + Math.max(n >>> 4, 64));
+    await file.read(new Uint8Array(a.buffer, 0, n * Kind.BYTES_PER_ELEMENT), at);
+    arrays.push(a.subarray(0, n));
     at += pad8(n * Kind.BYTES_PER_ELEMENT);
-    return a;
-  });
-  if (at !== bytes.length) throw new Error('Snapshot: bytes left over after the last section.');
+  }
+  if (at !== file.size) throw new Error('Snapshot: bytes left over after the last section.');
   return { header, arrays };
 }
 
@@ -87,16 +95,18 @@ export async function loadForRun(store: Store, workspaceId: string, until: numbe
   const { rules, goalsByName, optimizations, isConversion, goalsKey } = await workspaceRules(store, workspaceId);
   const shelf = store.attribution.snapshots;
   let resumed: { activity: ActivityIndex; conversions: Conversions; header: Header } | null = null;
-  const bytes = shelf === null ? null : await shelf.get(workspaceId);
-  if (bytes !== null) {
+  const file = shelf === null ? null : await shelf.get(workspaceId);
+  if (file !== null) {
     try {
-      const { header, arrays } = decode(bytes);
+      const { header, arrays } = await readSnapshot(file);
       if (header.workspaceId === workspaceId && header.goals === goalsKey && header.until <= until) {
         const activity = ActivityIndex.fromParts(rules, arrays.slice(0, header.activityParts));
         resumed = { activity, conversions: Conversions.fromParts(activity, arrays.slice(header.activityParts), header.names), header };
       }
     } catch {
       resumed = null; // Unreadable (a build with another layout, a damaged file): read every event instead.
+    } finally {
+      await file.close();
     }
   }
   const activity = resumed?.activity ?? new ActivityIndex(rules);

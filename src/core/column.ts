@@ -33,9 +33,10 @@ export class Column<A extends Float64Array | Int32Array> {
     return this.#data.subarray(0, this.length) as A;
   }
 
-  /** Takes these values as the column's (adopted, not copied: a snapshot's arrays). */
+  /** Takes these values as the column's (adopted, not copied: a snapshot's arrays), with the room after them in their memory to grow into. */
   adopt(values: A): this {
-    this.#data = values;
+    const room = (values.buffer.byteLength - values.byteOffset) / values.BYTES_PER_ELEMENT;
+    this.#data = (values instanceof Float64Array ? new Float64Array(values.buffer, values.byteOffset, room) : new Int32Array(values.buffer, values.byteOffset, room)) as A;
     this.length = values.length;
     return this;
   }

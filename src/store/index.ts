@@ -11,7 +11,7 @@ export { MIGRATIONS } from './sqlite/migrations.js';
 export { eventAt, REF, stringAt, STRING_FIELDS, toColumns, typeCode, type EventColumns, type StringField } from './event-columns.js';
 export { attributionsJson, summaryJson, summaryJsonOf, type DecidingDetail } from './outcome-codec.js';
 export { RunWrites, type OutcomeValues } from './run-writes.js';
-export { FileSnapshotShelf, type SnapshotShelf } from './snapshot-shelf.js';
+export { FileSnapshotShelf, type SnapshotFile, type SnapshotShelf } from './snapshot-shelf.js';
 
 /** The SQLite file inside the data directory. */
 export function sqliteFile(config: Pick<Config, 'dataDir'>): string {

@@ -3,14 +3,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { MetaStore } from './store.js';
 
+/** A snapshot open for reading: its bytes are read where the reader wants them, in the pieces it wants. */
+export interface SnapshotFile {
+  /** How many bytes it holds. */
+  readonly size: number;
+  /** Fills `into` with the bytes from `position` on; throws when the snapshot ends first. */
+  read(into: Uint8Array, position: number): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** Keeps one snapshot (opaque bytes) per workspace for attribution runs to start from. */
 export interface SnapshotShelf {
   /**
-   * The snapshot last put for the workspace, if the store still vouches for it; null when there
-   * is none, or only one that a put did not finish or that another state of the store left (a
-   * database restored from a backup). Waits for a put of the workspace still being written here.
+   * The snapshot last put for the workspace, open, if the store still vouches for it; null when
+   * there is none, or only one that a put did not finish or that another state of the store left
+   * (a database restored from a backup). Waits for a put of the workspace still being written here.
    */
-  get(workspaceId: string): Promise<Uint8Array | null>;
+  get(workspaceId: string): Promise<SnapshotFile | null>;
   /** Replaces the workspace's snapshot with the concatenation of `parts` (read as it is written: leave them be until it resolves). */
   put(workspaceId: string, parts: readonly Uint8Array[]): Promise<void>;
   /** Resolves once every put begun here is finished, written or failed. */
@@ -44,19 +53,35 @@ export class FileSnapshotShelf implements SnapshotShelf {
     return path.join(this.dir, `${createHash('sha256').update(workspaceId).digest('hex').slice(0, 32)}.snapshot`);
   }
 
-  async get(workspaceId: string): Promise<Uint8Array | null> {
+  async get(workspaceId: string): Promise<SnapshotFile | null> {
     await this.#writing.get(workspaceId);
     const token = await this.meta.get(tokenKey(workspaceId));
     if (token === null) return null;
-    let bytes: Buffer;
+    let handle: fs.promises.FileHandle;
     try {
-      bytes = await fs.promises.readFile(this.#file(workspaceId));
+      handle = await fs.promises.open(this.#file(workspaceId), 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
-    if (bytes.length < HEAD || bytes.toString('latin1', 0, MAGIC.length) !== MAGIC || bytes.toString('latin1', MAGIC.length, MAGIC.length + token.length) !== token) return null;
-    return bytes.subarray(HEAD);
+    // Held open, the file read is the one vouched for even if a put renames another over it meanwhile.
+    const read = async (into: Uint8Array, position: number) => {
+      for (let at = 0; at < into.byteLength;) {
+        const { bytesRead } = await handle.read(into, at, into.byteLength - at, position + at);
+        if (bytesRead === 0) throw new Error('The attribution snapshot ends before the bytes asked for.');
+        at += bytesRead;
+      }
+    };
+    try {
+      const { size } = await handle.stat();
+      const head = Buffer.alloc(HEAD);
+      await read(head, 0);
+      if (head.toString('latin1', 0, MAGIC.length) !== MAGIC || head.toString('latin1', MAGIC.length, MAGIC.length + token.length) !== token) throw new Error('not vouched for');
+      return { size: size - HEAD, read: (into, position) => read(into, HEAD + position), close: () => handle.close() };
+    } catch {
+      await handle.close();
+      return null;
+    }
   }
 
   put(workspaceId: string, parts: readonly Uint8Array[]): Promise<void> {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { FileSnapshotShelf, openSqliteStore, type SqliteStore } from '../../src/store/index.js';
+import { FileSnapshotShelf, openSqliteStore, type SnapshotShelf, type SqliteStore } from '../../src/store/index.js';
 import { removeTestDir } from '../helpers/server.js';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
@@ -14,6 +14,18 @@ describe('attribution snapshots on the SQLite store', () => {
   const open = () => openSqliteStore({ file: path.join(dir, 'closeloop.db'), commit: { maxWaitMs: 0, maxRows: 1000, maxPending: 100 }, quarantineMaxPerWorkspace: 100, now: T0 });
   const shelfDir = () => path.join(dir, 'attribution-snapshots');
   const files = () => (fs.existsSync(shelfDir()) ? fs.readdirSync(shelfDir()) : []);
+  /** The whole of a workspace's snapshot, read through the shelf (null: none), as text. */
+  const text = async (shelf: SnapshotShelf, ws: string): Promise<string | null> => {
+    const file = await shelf.get(ws);
+    if (file === null) return null;
+    try {
+      const bytes = new Uint8Array(file.size);
+      await file.read(bytes, 0);
+      return Buffer.from(bytes).toString('latin1');
+    } finally {
+      await file.close();
+    }
+  };
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closeloop-store-test-'));
@@ -24,18 +36,28 @@ describe('attribution snapshots on the SQLite store', () => {
     removeTestDir(dir);
   });
 
-  it('gives back what was put, per workspace, in a folder beside the database', async () => {
+  it('gives back what was put, per workspace, in a folder beside the database, read in the pieces asked for', async () => {
     const shelf = store.attribution.snapshots!;
     assert.equal(await shelf.get('acme'), null);
     await shelf.put('acme', [Buffer.from('hello '), new Uint8Array(new Float64Array([1.5, -2]).buffer)]);
     await shelf.put('globex', [Buffer.from('other')]);
-    const got = await shelf.get('acme');
-    assert.deepEqual(Buffer.from(got!.subarray(0, 6)).toString(), 'hello ');
-    assert.deepEqual([...new Float64Array(Uint8Array.from(got!.subarray(6)).buffer)], [1.5, -2]);
-    assert.equal(Buffer.from((await shelf.get('globex'))!).toString(), 'other');
+    const file = (await shelf.get('acme'))!;
+    try {
+      assert.equal(file.size, 6 + 16);
+      const numbers = new Float64Array(2);
+      await file.read(new Uint8Array(numbers.buffer), 6);
+      assert.deepEqual([...numbers], [1.5, -2]);
+      const word = Buffer.alloc(5);
+      await file.read(word, 0);
+      assert.equal(word.toString(), 'hello');
+      await assert.rejects(file.read(new Uint8Array(4), 20), /ends before the bytes asked for/);
+    } finally {
+      await file.close();
+    }
+    assert.equal(await text(shelf, 'globex'), 'other');
     assert.equal(files().length, 2, 'one file per workspace');
     await shelf.put('acme', [Buffer.from('replaced')]);
-    assert.equal(Buffer.from((await shelf.get('acme'))!).toString(), 'replaced');
+    assert.equal(await text(shelf, 'acme'), 'replaced');
     assert.equal(files().length, 2, 'a put replaces the workspace\'s file');
   });
 
@@ -43,7 +65,7 @@ describe('attribution snapshots on the SQLite store', () => {
     await store.attribution.snapshots!.put('acme', [Buffer.from('kept')]);
     await store.close();
     store = open();
-    assert.equal(Buffer.from((await store.attribution.snapshots!.get('acme'))!).toString(), 'kept');
+    assert.equal(await text(store.attribution.snapshots!, 'acme'), 'kept');
   });
 
   it('reads no file the database does not vouch for: one from another state of the database, a damaged one, a missing one', async () => {
@@ -68,7 +90,7 @@ describe('attribution snapshots on the SQLite store', () => {
     await shelf.put('acme', [Buffer.from('whole')]);
     const [name] = files();
     fs.writeFileSync(path.join(shelfDir(), `${name}.0000-dead.tmp`), Buffer.from('half'));
-    assert.equal(Buffer.from((await shelf.get('acme'))!).toString(), 'whole');
+    assert.equal(await text(shelf, 'acme'), 'whole');
     await shelf.put('acme', [Buffer.from('next')]);
     assert.deepEqual(files(), [name], 'the temporary file is gone');
   });
@@ -78,7 +100,7 @@ describe('attribution snapshots on the SQLite store', () => {
     const { bavail, bsize } = fs.statfsSync(dir);
     const cramped = new FileSnapshotShelf(shelfDir(), store.meta, bavail * bsize); // as if all but the snapshot's room were needed
     await assert.rejects(cramped.put('acme', [Buffer.from('too big')]), /Not enough free disk space for a 0 MB attribution snapshot/);
-    assert.equal(Buffer.from((await cramped.get('acme'))!).toString(), 'kept');
+    assert.equal(await text(cramped, 'acme'), 'kept');
     assert.equal(files().length, 1, 'nothing half-written left behind');
   });
 
