@@ -35,7 +35,7 @@ const tokenKey = (workspaceId: string) => `attribution-snapshot:${workspaceId}`;
  * Snapshots as files in a folder beside the database, each vouched for by a token the store
  * keeps (meta): a put writes a new file under a temporary name, flushes it to disk, renames it
  * into place and only then records its token. So a file that a crash cut short, or one the
- * database no longer knows (a restored backup, a deleted workspace recreated), is never read;
+ * database does not know (one restored from an older backup, or a new one in the same folder), is never read;
  * and deleting the folder only makes the next runs read every event again.
  */
 export class FileSnapshotShelf implements SnapshotShelf {
