@@ -9,6 +9,16 @@ function percentile(sorted: Float64Array, p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
+/** One more conversion under `key` (a run tallies a million: no array or object per call). */
+function count(map: Map<string, Count>, key: string, matched: boolean): void {
+  const m = map.get(key);
+  if (m === undefined) map.set(key, { conversions: 1, matched: matched ? 1 : 0 });
+  else {
+    m.conversions++;
+    if (matched) m.matched++;
+  }
+}
+
 /**
  * What GET …/data-quality reports of conversions, tallied one conversion at a time: how many
  * could be tied to a visitor, per userDomain (or how the conversion named its visitor, when it
@@ -23,14 +33,8 @@ export class QualityTally {
 
   /** `domain`: the userDomain, else `(sessionId)`, `(visitorId)` or `(none)` (domainKey()). */
   add(domain: string, dialect: string, matched: boolean, lagMs: number): void {
-    for (const [map, key] of [[this.#byDomain, domain], [this.#byDialect, dialect]] as const) {
-      const m = map.get(key);
-      if (m === undefined) map.set(key, { conversions: 1, matched: matched ? 1 : 0 });
-      else {
-        m.conversions++;
-        if (matched) m.matched++;
-      }
-    }
+    count(this.#byDomain, domain, matched);
+    count(this.#byDialect, dialect, matched);
     let lags = this.#lags.get(dialect);
     if (lags === undefined) this.#lags.set(dialect, (lags = []));
     lags.push(Math.max(0, lagMs));
