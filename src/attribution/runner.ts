@@ -129,10 +129,10 @@ interface Judged {
 }
 
 async function judgeAll(store: Store, workspaceId: string, until: number, options: RunOptions): Promise<Judged> {
-  const loaded = await loadForRun(store, workspaceId, until);
+  const loaded = await loadForRun(store, workspaceId, until, () => store.attribution.fingerprints(workspaceId));
   // Stored outcomes by fingerprint: an unchanged outcome costs a number compared, not a row parsed
   // (nor an Outcome made). Both lists are in event id order, so one pass walks them side by side.
-  const before = await store.attribution.fingerprints(workspaceId);
+  const before = loaded.alongside;
   const writes = new RunWrites();
   const rewritten: number[] = [];
   const withdrawn: number[] = [];

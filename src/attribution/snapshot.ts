@@ -47,11 +47,12 @@ function encode(header: Omit<Header, 'sections'>, arrays: readonly Section[]): U
 }
 
 /**
- * Reads a snapshot's header and arrays, each array into memory of its own with room to grow by a
- * sixteenth (at least 64 values): the events a run adds to them are merged in place (ActivityIndex.build), and room a
- * run does not use is never touched. Throws on any inconsistency.
+ * Reads a snapshot's header, then asks for all its arrays at once (read off this thread; `read`
+ * resolves when they are in), each into memory of its own with room to grow by a sixteenth (at
+ * least 64 values): the events a run adds to them are merged in place (ActivityIndex.build), and
+ * room a run does not use is never touched. Throws on any inconsistency.
  */
-async function readSnapshot(file: SnapshotFile): Promise<{ header: Header; arrays: Section[] }> {
+async function readSnapshot(file: SnapshotFile): Promise<{ header: Header; arrays: Section[]; read: Promise<unknown> }> {
   const head = new Uint8Array(4);
   await file.read(head, 0);
   const length = new DataView(head.buffer).getUint32(0, true);
@@ -62,26 +63,27 @@ async function readSnapshot(file: SnapshotFile): Promise<{ header: Header; array
   if (header.format !== FORMAT) throw new Error(`Snapshot: format ${header.format} is not known to this build.`);
   let at = pad8(4 + length);
   const arrays: Section[] = [];
+  const reads: Promise<void>[] = [];
   for (const { kind, length: n } of header.sections) {
     const Kind = KINDS[kind];
     if (Kind === undefined || !Number.isSafeInteger(n) || n < 0 || at + n * Kind.BYTES_PER_ELEMENT > file.size) throw new Error('Snapshot: a section runs past the end.');
     const a = new Kind(n + Math.max(n >>> 4, 64));
-    await file.read(new Uint8Array(a.buffer, 0, n * Kind.BYTES_PER_ELEMENT), at);
+    reads.push(file.read(new Uint8Array(a.buffer, 0, n * Kind.BYTES_PER_ELEMENT), at));
     arrays.push(a.subarray(0, n));
     at += pad8(n * Kind.BYTES_PER_ELEMENT);
   }
+  const read = Promise.all(reads);
+  read.catch(() => {}); // awaited by the caller, possibly after other work
   if (at !== file.size) throw new Error('Snapshot: bytes left over after the last section.');
-  return { header, arrays };
+  return { header, arrays, read };
 }
 
-/** What a run's load did, for the run to report and to keep. */
-export interface RunLoad extends Loaded {
-  /** Events that came from the workspace's snapshot (0: it read every event). */
-  fromSnapshot: number;
-  /** Events read from the store. */
-  read: number;
+/** What a run loaded, and how to keep it. */
+export interface RunLoad<T> extends Loaded {
   /** Writes the snapshot the next run starts from, when this run should (null: it should not). */
   save: (() => Promise<void>) | null;
+  /** What `alongside` gave. */
+  alongside: T;
 }
 
 /**
@@ -89,16 +91,21 @@ export interface RunLoad extends Loaded {
  * still holds (taken by an earlier run with no later `until`, under the same goal names), then
  * the events stored since. What it builds is what loading every event builds (the property test
  * compares them); a snapshot that cannot be read only makes the run read everything. Ten million
- * events cost seconds to read and number; their snapshot, a read of one file.
+ * events cost seconds to read and number; their snapshot, a read of one file, during which
+ * `alongside` (the run's other reading) is done, its answer handed back.
  */
-export async function loadForRun(store: Store, workspaceId: string, until: number): Promise<RunLoad> {
+export async function loadForRun<T>(store: Store, workspaceId: string, until: number, alongside: () => Promise<T>): Promise<RunLoad<T>> {
   const { rules, goalsByName, optimizations, isConversion, goalsKey } = await workspaceRules(store, workspaceId);
   const shelf = store.attribution.snapshots;
   let resumed: { activity: ActivityIndex; conversions: Conversions; header: Header } | null = null;
+  let extra: { value: T } | null = null;
   const file = shelf === null ? null : await shelf.get(workspaceId);
   if (file !== null) {
     try {
-      const { header, arrays } = await readSnapshot(file);
+      const { header, arrays, read } = await readSnapshot(file);
+      // This thread's share of the run's reading, done while the snapshot's bytes come in.
+      extra = { value: await alongside() };
+      await read;
       if (header.workspaceId === workspaceId && header.goals === goalsKey && header.until <= until) {
         const activity = ActivityIndex.fromParts(rules, arrays.slice(0, header.activityParts));
         resumed = { activity, conversions: Conversions.fromParts(activity, arrays.slice(header.activityParts), header.names), header };
@@ -130,5 +137,5 @@ export async function loadForRun(store: Store, workspaceId: string, until: numbe
       format: FORMAT, workspaceId, through: last, until, goals: goalsKey, events: fromSnapshot + read, activityParts: parts.length, names,
     }, [...parts, ...arrays]));
   } : null;
-  return { ctx: { goalsByName, optimizations, activity }, rules, conversions, fromSnapshot, read, save };
+  return { ctx: { goalsByName, optimizations, activity }, rules, conversions, save, alongside: extra === null ? await alongside() : extra.value };
 }
