@@ -179,7 +179,8 @@ async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, o
   const t0 = performance.now();
   const until = options.until ?? startedAt;
   // Judged in a function of its own: nothing here holds on to the workspace's events in memory
-  // while the outcomes are serialised and written.
+  // while the outcomes are serialised and written, but the snapshot's save (written after the
+  // commit, when one is due).
   const { writes, rewritten, withdrawn, attributed, total, quality, saveSnapshot } = await judgeAll(store, workspaceId, until, options);
   // Withdrawn: had an outcome but is no longer a conversion (a custom event whose name stopped
   // naming a goal at its time), so a rerun agrees with a recompute from scratch.
@@ -214,8 +215,11 @@ async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, o
   }, writes, quality);
   // The run is done once its outcomes are committed. Its snapshot is written after that (the
   // shelf keeps track: the next run here, and closing the store, wait for it); one that fails to
-  // be written only leaves the next run more to read.
-  saveSnapshot?.().catch(() => {});
+  // be written only leaves the next run more to read, and says so on stderr.
+  saveSnapshot?.().catch((err: unknown) => process.emitWarning(
+    `The attribution snapshot of workspace "${workspaceId}" was not written (${err instanceof Error ? err.message : String(err)}); the next run reads every event since the last one.`,
+    { code: 'CLOSELOOP_SNAPSHOT' },
+  ));
   return {
     runId: run.id, conversionsProcessed: run.conversionsProcessed, attributed, notAttributed: run.notAttributed,
     changed: run.changed, newlyAttributed, unattributed, durationMs: Math.round(performance.now() - t0),

@@ -91,6 +91,26 @@ describe('attribution runs starting from the last run\'s snapshot', () => {
     assert.equal(after.conversionsProcessed, 1, 'the custom event no longer names a goal at its time');
   });
 
+  it('stands when its snapshot cannot be written, and says why on stderr', async () => {
+    for (let n = 0; n < 3; n++) await append(visit(n, T0 - 60 * MIN, 5 * MIN));
+    fs.writeFileSync(folder(), 'not a folder'); // where the snapshots would go
+    const warnings: Error[] = [];
+    const listen = (w: Error) => warnings.push(w);
+    process.on('warning', listen);
+    try {
+      t.clock.set(T0);
+      const summary = await run();
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      assert.equal(summary.conversionsProcessed, 3);
+      assert.equal((await outcomes()).length, 3, 'the outcomes are committed');
+      const warning = warnings.find((w) => (w as Error & { code?: string }).code === 'CLOSELOOP_SNAPSHOT');
+      assert.match(warning?.message ?? '', /attribution snapshot of workspace "snap" was not written \(.+\); the next run reads every event/);
+      assert.equal((await run()).changed, 0, 'the next run reads every event and agrees');
+    } finally {
+      process.off('warning', listen);
+    }
+  });
+
   it('reads every event when the snapshot cannot be read, and says nothing different', async () => {
     for (let n = 0; n < 4; n++) await append(visit(n, T0 - 60 * MIN, 5 * MIN));
     t.clock.set(T0);
