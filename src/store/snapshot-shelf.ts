@@ -29,6 +29,8 @@ export interface SnapshotShelf {
 const MAGIC = 'CLSNAP1\n';
 /** The magic, the token (a UUID) and padding: the payload starts 8-byte aligned. */
 const HEAD = 48;
+/** A temporary file untouched for this long was left by a put that died (file times are the wall clock's). */
+const STALE_TMP_MS = 10 * 60_000;
 const tokenKey = (workspaceId: string) => `attribution-snapshot:${workspaceId}`;
 
 /**
@@ -101,9 +103,13 @@ export class FileSnapshotShelf implements SnapshotShelf {
     const size = parts.reduce((n, p) => n + p.byteLength, HEAD);
     const { bavail, bsize } = await fs.promises.statfs(this.dir);
     if (bavail * bsize < 2 * size + this.minFree) throw new Error(`Not enough free disk space for a ${Math.round(size / 2 ** 20)} MB attribution snapshot; the next run reads every event.`);
-    // Left by a put that died (one run at a time per workspace: no other put is writing them).
+    // Left by a put that died. One still being written (another process's: the run that wrote it
+    // has answered and let go of the workspace) was touched just now, and is left to finish.
     for (const name of await fs.promises.readdir(this.dir)) {
-      if (name.startsWith(`${path.basename(file)}.`) && name.endsWith('.tmp')) await fs.promises.rm(path.join(this.dir, name), { force: true });
+      if (!name.startsWith(`${path.basename(file)}.`) || !name.endsWith('.tmp')) continue;
+      const stale = path.join(this.dir, name);
+      const touched = await fs.promises.stat(stale).then((st) => st.mtimeMs, () => Number.POSITIVE_INFINITY);
+      if (Date.now() - touched > STALE_TMP_MS) await fs.promises.rm(stale, { force: true });
     }
     const tmp = `${file}.${token}.tmp`;
     const head = Buffer.alloc(HEAD);

@@ -85,14 +85,20 @@ describe('attribution snapshots on the SQLite store', () => {
     assert.equal(await shelf.get('acme'), null, 'the folder deleted');
   });
 
-  it('clears what a put that died left behind, and never reads it', async () => {
+  it('clears what a put that died left behind, and never reads it; leaves one still being written', async () => {
     const shelf = store.attribution.snapshots!;
     await shelf.put('acme', [Buffer.from('whole')]);
     const [name] = files();
-    fs.writeFileSync(path.join(shelfDir(), `${name}.0000-dead.tmp`), Buffer.from('half'));
+    const dead = path.join(shelfDir(), `${name}.0000-dead.tmp`);
+    const writing = path.join(shelfDir(), `${name}.0000-writing.tmp`);
+    fs.writeFileSync(dead, Buffer.from('half'));
+    const hourAgo = new Date(Date.now() - 3_600_000); // file times are the wall clock's, not the service's
+    fs.utimesSync(dead, hourAgo, hourAgo);
+    fs.writeFileSync(writing, Buffer.from('being written by another process'));
     assert.equal(await text(shelf, 'acme'), 'whole');
     await shelf.put('acme', [Buffer.from('next')]);
-    assert.deepEqual(files(), [name], 'the temporary file is gone');
+    assert.deepEqual(files().sort(), [name, path.basename(writing)], 'the dead one is gone, the fresh one left');
+    assert.equal(await text(shelf, 'acme'), 'next');
   });
 
   it('writes none that would leave the disk short of room, and keeps the one it had', async () => {
