@@ -1,6 +1,6 @@
 import { effectiveSettings } from '../config/index.js';
 import type { EventType } from '../core/index.js';
-import type { Store } from '../store/index.js';
+import type { ColumnsRead, Store } from '../store/index.js';
 import { ActivityIndex } from './activity.js';
 import { Conversions } from './conversions.js';
 import type { EngineContext } from './engine.js';
@@ -41,18 +41,32 @@ export async function workspaceRules(store: Store, workspaceId: string): Promise
   return { rules, goalsByName, optimizations, isConversion, goalsKey };
 }
 
+/**
+ * Adds a workspace's events received up to `until`, with ids above `after`, to an activity index
+ * and its conversions, then builds the index; answers what readColumns read and how many events.
+ */
+export async function readEvents(
+  store: Store, workspaceId: string, until: number, into: { activity: ActivityIndex; conversions: Conversions; isConversion: WorkspaceRules['isConversion'] }, after = 0,
+): Promise<ColumnsRead & { events: number }> {
+  const { activity, conversions, isConversion } = into;
+  let events = 0;
+  let sized = false;
+  const read = await store.attribution.readColumns(workspaceId, until, (chunk, total) => {
+    if (!sized) activity.reserve(total);
+    sized = true;
+    events += chunk.n;
+    conversions.addColumns(chunk, activity.addColumns(chunk), isConversion);
+  }, after);
+  activity.build();
+  return { ...read, events };
+}
+
 /** Reads a workspace's goals, optimizations and events (received up to `until`) into the engine's structures. */
 export async function loadWorkspace(store: Store, workspaceId: string, until: number): Promise<Loaded> {
   const { rules, goalsByName, optimizations, isConversion } = await workspaceRules(store, workspaceId);
   const activity = new ActivityIndex(rules);
   const conversions = new Conversions(activity);
-  let sized = false;
-  await store.attribution.readColumns(workspaceId, until, (chunk, total) => {
-    if (!sized) activity.reserve(total);
-    sized = true;
-    conversions.addColumns(chunk, activity.addColumns(chunk), isConversion);
-  });
-  activity.build();
+  await readEvents(store, workspaceId, until, { activity, conversions, isConversion });
   return { ctx: { goalsByName, optimizations, activity }, rules, conversions };
 }
 

@@ -1,7 +1,7 @@
 import type { SnapshotFile, Store } from '../store/index.js';
 import { ActivityIndex } from './activity.js';
 import { Conversions } from './conversions.js';
-import { workspaceRules, type Loaded } from './load.js';
+import { readEvents, workspaceRules, type Loaded } from './load.js';
 
 type Section = Float64Array | Int32Array | Uint8Array;
 
@@ -118,15 +118,7 @@ export async function loadForRun<T>(store: Store, workspaceId: string, until: nu
   }
   const activity = resumed?.activity ?? new ActivityIndex(rules);
   const conversions = resumed?.conversions ?? new Conversions(activity);
-  let sized = false;
-  let read = 0;
-  const { last, skipped } = await store.attribution.readColumns(workspaceId, until, (chunk, total) => {
-    if (!sized) activity.reserve(total);
-    sized = true;
-    read += chunk.n;
-    conversions.addColumns(chunk, activity.addColumns(chunk), isConversion);
-  }, resumed?.header.through ?? 0);
-  activity.build();
+  const { last, skipped, events: read } = await readEvents(store, workspaceId, until, { activity, conversions, isConversion }, resumed?.header.through ?? 0);
   const fromSnapshot = resumed?.header.events ?? 0;
   // Events received after `until` were left out: a snapshot must hold every event up to its `through`.
   const due = shelf !== null && skipped === 0 && (resumed === null ? read > 0 : read > fromSnapshot * REWRITE_SHARE);
