@@ -312,11 +312,11 @@ export class ActivityIndex {
    * The built index as arrays (views, not copies) for a snapshot a later run starts from
    * (snapshot.ts): the interner's, the session ids', then the built columns.
    */
-  parts(): Col[] | Uint8Array[] {
+  parts(): (Col | Uint8Array)[] {
     const b = this.#ready();
     const others: number[] = [];
     for (const [session, visitors] of this.#sessionOthers) others.push(session, visitors.length, ...visitors);
-    return [...this.#strings.parts(), this.#sessionVisitor.view(), Int32Array.from(others), ...BUILT.map((k) => b[k])] as Col[];
+    return [...this.#strings.parts(), this.#sessionVisitor.view(), Int32Array.from(others), ...BUILT.map((k) => b[k])];
   }
 
   /** The index parts() described, on these arrays (adopted as they are); throws when they do not fit together. */
