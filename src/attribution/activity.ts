@@ -193,28 +193,35 @@ export class ActivityIndex {
     if (e.type === 'identify' && e.userDomain !== null && e.userId !== null) this.#addIdentity(strings.intern(e.userId), strings.intern(e.userDomain), v, e.receivedAt);
   }
 
-  /** Makes room for about `events` more events at once (a run knows how many it will read). */
-  reserve(events: number): void {
+  /**
+   * Makes room for about `events` more events at once (a run knows how many it will read), and
+   * for their ids unless another interner numbers them (`numbered`: see adoptStrings).
+   */
+  reserve(events: number, numbered = false): void {
     // Every column sized for all of them at once: growing by doubling copied gigabytes. Pages a
     // column never reaches are never touched (zero-filled lazily), so this costs no memory.
     for (const col of [...Object.values(this.#act), ...Object.values(this.#view), ...Object.values(this.#ident)]) col.reserve(events);
     // Ids repeat: a visitor, session or user per few events is the common case.
-    this.#strings.reserve(this.#strings.size + Math.ceil(events / 4));
+    if (!numbered) this.#strings.reserve(this.#strings.size + Math.ceil(events / 4));
   }
 
   /**
    * Adds the activity events of a chunk of columns (the fast path of a run: no object and no
    * string per event). Returns the chunk's string references resolved to this index's numbers,
-   * for the conversions of the same chunk.
+   * for the conversions of the same chunk. With `numbered` (numberIds of the chunk, by the
+   * interner this index adopts once every chunk is in: adoptStrings), ids are not numbered here.
    */
-  addColumns(c: EventColumns): (ref: number) => number {
+  addColumns(c: EventColumns, numbered?: Int32Array): (ref: number) => number {
     this.#pending = true;
     const { n, refs, offsets, bytes } = c;
-    const numbers = new Int32Array(offsets.length - 1).fill(-1);
+    const numbers = numbered ?? new Int32Array(offsets.length - 1).fill(-1);
     const strings = this.#strings;
     const resolve = (r: number): number => {
       let k = numbers[r]!;
-      if (k < 0) k = numbers[r] = strings.internBytes(bytes, offsets[r]!, offsets[r + 1]!);
+      if (k < 0) {
+        if (numbered !== undefined) throw new Error(`String ${r} of a numbered chunk has no number.`);
+        k = numbers[r] = strings.internBytes(bytes, offsets[r]!, offsets[r + 1]!);
+      }
       return k;
     };
     this.#act.v.reserve(n);
@@ -240,6 +247,21 @@ export class ActivityIndex {
       }
     }
     return (r) => (r === 0 ? -1 : resolve(r));
+  }
+
+  /** Nothing was added to it yet. */
+  isEmpty(): boolean {
+    return this.#strings.size === 0 && this.#built === null && !this.#pending;
+  }
+
+  /**
+   * Takes the interner that numbered the ids of every chunk added so far (addColumns with
+   * `numbered`): an index numbers its ids with one interner, so this comes before anything is
+   * numbered here.
+   */
+  adoptStrings(strings: Interner): void {
+    if (this.#strings.size > 0 || this.#built !== null) throw new Error('An activity index adopts an interner only before it numbers anything itself.');
+    this.#strings = strings;
   }
 
   #addView(v: number, t: number, id: number, opt: number, variation: number): void {

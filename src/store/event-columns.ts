@@ -133,6 +133,27 @@ export function concatColumns(chunks: readonly EventColumns[]): EventColumns {
   return { ...out, ...strings.layout() };
 }
 
+/** The fields numberIds numbers, in the order it numbers them within an event. */
+const ID_FIELDS = [REF.visitorId, REF.sessionId, REF.optimization, REF.variation, REF.userId, REF.userDomain];
+
+/**
+ * Numbers a chunk's ids — the visitor, session, optimization, variation, user id and domain
+ * strings its events refer to, event by event — with a reader-wide Interner, so a reader gets the
+ * same number for the same id in every chunk: numbers[r] is the number of string r (-1 for a
+ * string only other fields refer to, such as names and idempotency keys).
+ */
+export function numberIds(c: EventColumns, strings: Interner): Int32Array {
+  const { n, refs, offsets, bytes } = c;
+  const numbers = new Int32Array(offsets.length - 1).fill(-1);
+  for (let i = 0; i < n; i++) {
+    for (let f = 0; f < ID_FIELDS.length; f++) {
+      const r = refs[ID_FIELDS[f]! * n + i]!;
+      if (r !== 0 && numbers[r]! < 0) numbers[r] = strings.internBytes(bytes, offsets[r]!, offsets[r + 1]!);
+    }
+  }
+  return numbers;
+}
+
 /** The events of a chunk for which keep(i) holds. */
 export function filterColumns(c: EventColumns, keep: (i: number) => boolean): EventColumns {
   const events: ScannedEvent[] = [];

@@ -1,6 +1,7 @@
 import type { CanonicalEvent, StoredEvent } from '../core/index.js';
 import type { WorkspaceSettingsInput } from '../config/index.js';
 import type { EventColumns } from './event-columns.js';
+import type { Interner } from '../core/interner.js';
 import type { RunWrites } from './run-writes.js';
 import type { SnapshotShelf } from './snapshot-shelf.js';
 import type {
@@ -80,6 +81,11 @@ export interface ColumnsRead {
   skipped: number;
 }
 
+/** What readNumberedColumns read, and the interner that numbered the ids. */
+export interface NumberedColumnsRead extends ColumnsRead {
+  strings: Interner;
+}
+
 export interface AttributionStore {
   /**
    * Visits a workspace's events received up to `until`, in id order, in columnar chunks
@@ -88,6 +94,13 @@ export interface AttributionStore {
    * readers can size their arrays once. With `after`, only events with greater ids are visited.
    */
   readColumns(workspaceId: string, until: number, visit: (chunk: EventColumns, total: number) => void, after?: number): Promise<ColumnsRead>;
+  /**
+   * readColumns of every event (no `after`), with each chunk's ids numbered (numberIds) by one
+   * interner across chunks, which it answers: what loading a workspace into the engine's index
+   * needs, done where it costs the caller least (a large workspace is read and numbered on a
+   * thread of its own while the caller adds each chunk).
+   */
+  readNumberedColumns(workspaceId: string, until: number, visit: (chunk: EventColumns, numbers: Int32Array, total: number) => void): Promise<NumberedColumnsRead>;
   /**
    * Where runs keep a snapshot of a workspace's loaded events (attribution/snapshot.ts), so that
    * the next run reads only the events since; null when this store keeps none.

@@ -73,6 +73,37 @@ describe('attribution runs starting from the last run\'s snapshot', () => {
     assert.deepEqual(await outcomes(), resumed);
   });
 
+  it('judges alike when every event is read on a thread of its own (a large workspace) and when read here', async () => {
+    const threaded = await testApp({}, { threadedReadFrom: 0 });
+    try {
+      await threaded.app.admin.createWorkspace({ id: WS });
+      const goal = (await threaded.store.goals.create(WS, 'signup', 'Signup', T0 - 24 * 60 * MIN)).id;
+      assert.equal(goal, goalId);
+      await threaded.store.optimizations.create({
+        workspaceId: WS, key: 'hero', name: 'Hero', variations: [{ key: 'a', name: 'A', weight: 1 }, { key: 'b', name: 'B', weight: 1 }],
+        goalIds: [goal], primaryGoalId: goal, control: 'a', status: 'running', createdAt: T0 - 24 * 60 * MIN, updatedAt: T0 - 24 * 60 * MIN,
+      });
+      // Several appends (segments), a visitor on two devices, a conversion by visitor id, one outside any session, one received too late.
+      for (let n = 0; n < 8; n++) {
+        const events = [...visit(n, T0 - 200 * MIN + n * 7 * MIN, (n % 3) * 20 * MIN, n === 5 ? T0 + 5 * MIN : undefined),
+          { ...base, type: 'identify' as const, occurredAt: T0 - 30 * MIN, receivedAt: T0 - 30 * MIN, visitorId: `phone${n % 2}`, userDomain: 'crm', userId: `u${n}` },
+          { ...base, type: 'conversion' as const, name: 'signup', occurredAt: T0 - 10 * MIN, receivedAt: T0 - 10 * MIN, idempotencyKey: `web-${n}`, visitorId: `v${n}` }];
+        await append(events);
+        await threaded.store.events.append({ events, rejections: [] });
+      }
+      t.clock.set(T0);
+      threaded.clock.set(T0);
+      const here = await run();
+      const there = await threaded.app.runner.run(WS);
+      assert.deepEqual({ ...there, durationMs: 0 }, { ...here, durationMs: 0 });
+      assert.equal(here.conversionsProcessed, 15, 'the conversion received after the run\'s instant waits for the next run');
+      assert.deepEqual([...(await threaded.store.attribution.outcomes(WS)).values()].map((o) => [o.eventId, o.outcome, o.reason, o.attributions, o.detail]),
+        [...(await t.store.attribution.outcomes(WS)).values()].map((o) => [o.eventId, o.outcome, o.reason, o.attributions, o.detail]));
+    } finally {
+      await threaded.close();
+    }
+  });
+
   it('does not start from a snapshot taken at a later instant than the run asks for', async () => {
     for (let n = 0; n < 4; n++) await append(visit(n, T0 - 60 * MIN, 5 * MIN, T0 - 50 * MIN + n * 10 * MIN));
     t.clock.set(T0 + 60 * MIN);

@@ -28,7 +28,7 @@ export interface TestApp {
 }
 
 /** A fresh service on its own SQLite file in a temporary folder, with a manual clock at T0. */
-export async function testApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function testApp(overrides: Partial<Config> = {}, storeOptions: { threadedReadFrom?: number } = {}): Promise<TestApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closeloop-test-'));
   const config = loadConfig({}, { data: dir }, { logLevel: 'silent', ...overrides });
   const clock = new ManualClock(T0);
@@ -39,6 +39,7 @@ export async function testApp(overrides: Partial<Config> = {}): Promise<TestApp>
     quarantineMaxPerWorkspace: config.quarantineMaxPerWorkspace,
     now: clock.now(),
     onCommit: (rows, ms) => metrics.commit(rows, ms),
+    ...storeOptions,
   });
   const app = await buildApp({ config, store, clock, metrics, adminTokenHash: hashSecret(ADMIN_TOKEN) });
   await app.fastify.ready();

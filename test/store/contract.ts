@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ServiceError, type CanonicalEvent, type StoredEvent } from '../../src/core/index.js';
-import { eventAt, RunWrites, type ApiKeyRecord, type OutcomeChange, type AppendOutcome, type NewRejection, type Optimization, type ScannedEvent, type Store, type Workspace } from '../../src/store/index.js';
+import { eventAt, REF, RunWrites, type ApiKeyRecord, type OutcomeChange, type AppendOutcome, type NewRejection, type Optimization, type ScannedEvent, type Store, type Workspace } from '../../src/store/index.js';
 
 export interface OpenedStore {
   store: Store;
@@ -564,6 +564,42 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         assert.equal(await compacted, 30);
         assert.deepEqual(visited, expected);
         assert.ok(ticks > 0, 'timers ran while the chunks were read');
+      });
+
+      it('numbers the ids of every event read (readNumberedColumns) with one interner across chunks, and reads as readColumns does', async () => {
+        const userIds = ['', 'ü-7 "quoted"', null, 'u1'];
+        for (let i = 0; i < 12; i++) {
+          await store.events.append({ events: [event(i % 3 === 0 ? 'globex' : 'acme', {
+            type: i % 2 === 0 ? 'view' : 'conversion', visitorId: `v${i % 4}`, sessionId: i % 5 === 0 ? null : `s${i % 2}`, userId: userIds[i % 4]!,
+            optimization: i % 2 === 0 ? 'hero' : null, variation: i % 2 === 0 ? 'bold' : null, idempotencyKey: `order-${i}`, receivedAt: i === 7 ? T0 + HOUR : T0,
+          })], rejections: [] });
+        }
+        const plain = await readAll('acme', T0);
+        const seen: ScannedEvent[] = [];
+        const numbered: Record<string, number>[] = [];
+        const read = await store.attribution.readNumberedColumns('acme', T0, (c, numbers, total) => {
+          assert.ok(total >= c.n);
+          for (let i = 0; i < c.n; i++) {
+            seen.push(eventAt(c, i));
+            const of = (f: keyof typeof REF) => numbers[c.refs[REF[f] * c.n + i]!]!;
+            numbered.push({ visitorId: of('visitorId'), sessionId: of('sessionId'), userId: of('userId'), userDomain: of('userDomain'),
+              optimization: of('optimization'), variation: of('variation'), name: of('name'), idempotencyKey: of('idempotencyKey') });
+          }
+        });
+        assert.deepEqual(seen, plain);
+        assert.deepEqual({ last: read.last, skipped: read.skipped }, await store.attribution.readColumns('acme', T0, () => {}));
+        assert.equal(read.skipped, 1);
+        seen.forEach((e, i) => {
+          for (const f of ['visitorId', 'sessionId', 'userId', 'userDomain', 'optimization', 'variation'] as const) {
+            const k = numbered[i]![f]!;
+            if (e[f] === null) continue;
+            assert.ok(k >= 0, `${f} of event ${e.id} is numbered`);
+            assert.equal(read.strings.name(k), e[f], `${f} of event ${e.id}`);
+          }
+          assert.equal(numbered[i]!.idempotencyKey, -1, 'idempotency keys are not ids to number');
+        });
+        assert.equal(read.strings.size, new Set(seen.flatMap((e) => [e.visitorId, e.sessionId, e.userId, e.userDomain, e.optimization, e.variation]).filter((x) => x !== null)).size,
+          'one number per distinct id, the same in every chunk');
       });
 
       it('merges small chunks as they are written, once they add up to a full one, without a compaction', async () => {

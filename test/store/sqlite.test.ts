@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { ServiceError, type CanonicalEvent } from '../../src/core/index.js';
 import { eventAt, MIGRATIONS, openSqliteStore, type AppendBatch, type SqliteStore } from '../../src/store/index.js';
+import { Interner } from '../../src/core/interner.js';
+import { numberIds } from '../../src/store/event-columns.js';
 import { storeContract } from './contract.js';
 import { removeTestDir } from '../helpers/server.js';
 
@@ -206,5 +208,90 @@ describe('SQLite store', () => {
     assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'fulfilled', 'rejected']);
     assert.ok(storeUnavailable((settled[2] as PromiseRejectedResult).reason));
     assert.equal(count('SELECT count(*) FROM events'), 2);
+  });
+});
+
+describe('SQLite store: a large workspace read for attribution on a thread of its own', () => {
+  let file: string;
+  let store: SqliteStore;
+  const view = (i: number): CanonicalEvent => ({
+    workspaceId: 'acme', type: i % 7 === 0 ? 'identify' : 'view', name: null, occurredAt: T0 + i, receivedAt: i === 150 ? T0 + 60_000 : T0, idempotencyKey: null,
+    visitorId: `v${i % 37}`, sessionId: `s${i % 11}`, userDomain: i % 7 === 0 ? 'crm' : null, userId: i % 7 === 0 ? `ü${i % 5}` : null,
+    optimization: i % 7 === 0 ? null : 'hero', variation: i % 7 === 0 ? null : (i % 2 === 0 ? 'bold' : 'control'), value: null,
+    currency: null, properties: null, userData: null, context: null, source: 'native',
+  });
+  beforeEach(async () => {
+    file = tempDbFile();
+    // Every workspace counts as large: the thread reads even these few hundred events.
+    store = openSqliteStore({ file, commit: { maxWaitMs: 0, maxRows: 5000, maxPending: 100 }, quarantineMaxPerWorkspace: 100, now: T0, threadedReadFrom: 0 });
+    await store.workspaces.create({ id: 'acme', name: 'Acme', settings: {}, createdAt: T0 });
+    // Ten appends: ten segments, one of them holding an event received after the read's `until`.
+    for (let g = 0; g < 10; g++) await store.events.append({ events: Array.from({ length: 30 }, (_, k) => view(g * 30 + k)), rejections: [] });
+  });
+  afterEach(async () => {
+    await store.close();
+    removeTestDir(path.dirname(file));
+  });
+
+  it('reads and numbers what this thread would (same chunks, same numbers, same interner), letting timers run meanwhile', async () => {
+    const here = new Interner();
+    const expected: { ids: number[]; numbers: number[] }[] = [];
+    const plain = await store.attribution.readColumns('acme', T0, (c) => expected.push({ ids: [...c.id], numbers: [...numberIds(c, here)] }));
+    const got: typeof expected = [];
+    let ticks = 0;
+    const ticking = setInterval(() => { ticks++; }, 0);
+    let read;
+    try {
+      read = await store.attribution.readNumberedColumns('acme', T0, (c, numbers, total) => {
+        assert.equal(total, 300);
+        got.push({ ids: [...c.id], numbers: [...numbers] });
+      });
+    } finally {
+      clearInterval(ticking);
+    }
+    assert.equal(got.length, 10);
+    assert.deepEqual(got, expected);
+    assert.deepEqual({ last: read.last, skipped: read.skipped }, plain);
+    assert.equal(read.skipped, 1);
+    assert.deepEqual(read.strings.parts().map((a) => [...a]), here.parts().map((a) => [...a]), 'the interner comes back whole');
+    assert.equal(read.strings.find('ü3'), here.find('ü3'));
+    assert.ok(ticks > 0, 'timers ran while the thread read');
+  });
+
+  it('sees the segments as they were when it began, while a compaction merges them', async () => {
+    const expected: number[] = [];
+    await store.attribution.readColumns('acme', T0 + 60_000, (c) => expected.push(...c.id));
+    const seen: number[] = [];
+    let compacted: Promise<number> | null = null;
+    await store.attribution.readNumberedColumns('acme', T0 + 60_000, (c) => {
+      seen.push(...c.id);
+      compacted ??= store.attribution.compactColumns('acme');
+    });
+    assert.equal(await compacted, 10);
+    assert.deepEqual(seen, expected);
+  });
+
+  it('stops the thread and fails with the visitor\'s error when a visit throws; the next read is whole', async () => {
+    let visits = 0;
+    await assert.rejects(store.attribution.readNumberedColumns('acme', T0, () => {
+      if (++visits === 2) throw new Error('the index is full');
+    }), /the index is full/);
+    assert.equal(visits, 2, 'no chunk is visited after the failure');
+    let events = 0;
+    await store.attribution.readNumberedColumns('acme', T0, (c) => { events += c.n; });
+    assert.equal(events, 299);
+  });
+
+  it('fails with the thread\'s error when a segment cannot be read, and stops the thread', async () => {
+    const gone = openSqliteStore({ file: path.join(path.dirname(file), 'other.db'), commit: { maxWaitMs: 0, maxRows: 10, maxPending: 10 }, quarantineMaxPerWorkspace: 10, now: T0, threadedReadFrom: 0 });
+    try {
+      await gone.workspaces.create({ id: 'acme', name: 'Acme', settings: {}, createdAt: T0 });
+      await gone.events.append({ events: [view(1)], rejections: [] });
+      gone.db.prepare('UPDATE event_segments SET data = ?').run(Buffer.alloc(16));
+      await assert.rejects(gone.attribution.readNumberedColumns('acme', T0, () => assert.fail('nothing to visit')),
+        /Reading the events of workspace "acme" failed: Event segment version 0 is not known to this build/);
+    } finally {
+      await gone.close();
+    }
   });
 });

@@ -1,13 +1,15 @@
 import type Database from 'better-sqlite3';
 import { processAlive } from '../../core/index.js';
-import type { EventColumns } from '../event-columns.js';
-import type { AttributionStore, ColumnsRead } from '../store.js';
+import { Interner } from '../../core/interner.js';
+import { numberIds, type EventColumns } from '../event-columns.js';
+import type { AttributionStore, ColumnsRead, NumberedColumnsRead } from '../store.js';
 import type { SnapshotShelf } from '../snapshot-shelf.js';
 import { JsonBytes } from '../../core/json-bytes.js';
 import type { Attributed, AttributionRun, DataQualityFigures, Fingerprints, OutcomeChange, StoredOutcome } from '../types.js';
 import { changeFromItem, type ChangeItem } from '../outcome-codec.js';
 import type { RunWrites } from '../run-writes.js';
 import { OutcomeChunks } from './outcome-chunks.js';
+import { readNumberedOnThread } from './numbered-read.js';
 import { EventSegments } from './segments.js';
 
 interface RunRow {
@@ -34,17 +36,41 @@ function holderAlive(holder: string): boolean {
 
 const CHANGE_CHUNK = 10_000;
 
+/**
+ * Workspaces with at least this many events are read for a run on a thread of their own
+ * (readNumberedColumns): starting a thread costs tens of milliseconds, reading a million events
+ * about a second.
+ */
+export const THREADED_READ_FROM = 100_000;
+
 export class SqliteAttributionStore implements AttributionStore {
   readonly #segments: EventSegments;
   readonly #outcomes: OutcomeChunks;
 
-  constructor(private readonly db: Database.Database, readonly snapshots: SnapshotShelf | null = null) {
+  /**
+   * `file`: the database's file, for a thread of its own to read a large workspace's events
+   * through a connection of its own (null: in memory, no other connection sees it);
+   * `threadedReadFrom`: how many events make a workspace large enough for that.
+   */
+  constructor(private readonly db: Database.Database, readonly snapshots: SnapshotShelf | null = null,
+    private readonly file: string | null = null, private readonly threadedReadFrom = THREADED_READ_FROM) {
     this.#segments = new EventSegments(db);
     this.#outcomes = new OutcomeChunks(db);
   }
 
   async readColumns(workspaceId: string, until: number, visit: (chunk: EventColumns, total: number) => void, after = 0): Promise<ColumnsRead> {
     return await this.#segments.read(workspaceId, until, visit, after);
+  }
+
+  async readNumberedColumns(workspaceId: string, until: number, visit: (chunk: EventColumns, numbers: Int32Array, total: number) => void): Promise<NumberedColumnsRead> {
+    const events = this.db.prepare('SELECT coalesce(sum(n), 0) FROM event_segments WHERE workspace_id = ?').pluck().get(workspaceId) as number;
+    if (this.file !== null && events >= this.threadedReadFrom) return await readNumberedOnThread(this.file, workspaceId, until, visit);
+    const strings = new Interner();
+    const read = await this.#segments.read(workspaceId, until, (chunk, total) => {
+      if (strings.size === 0) strings.reserve(Math.ceil(total / 4));
+      visit(chunk, numberIds(chunk, strings), total);
+    });
+    return { ...read, strings };
   }
 
   async compactColumns(workspaceId: string): Promise<number> {

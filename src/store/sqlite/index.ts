@@ -27,6 +27,8 @@ export interface SqliteOptions {
    * block the thread: a server's event loop passes a short one and answers 503 sooner.
    */
   busyTimeoutMs?: number;
+  /** Workspaces with at least this many events are read for attribution on a thread of their own (THREADED_READ_FROM by default). */
+  threadedReadFrom?: number;
 }
 
 export class SqliteStore implements Store {
@@ -54,7 +56,8 @@ export class SqliteStore implements Store {
     this.rejections = new SqliteRejectionStore(db);
     this.meta = new SqliteMetaStore(db);
     const memory = options.file === ':memory:' || options.file.startsWith('file::memory:');
-    this.attribution = new SqliteAttributionStore(db, memory ? null : new FileSnapshotShelf(path.join(path.dirname(options.file), 'attribution-snapshots'), this.meta));
+    this.attribution = new SqliteAttributionStore(db, memory ? null : new FileSnapshotShelf(path.join(path.dirname(options.file), 'attribution-snapshots'), this.meta),
+      memory ? null : options.file, options.threadedReadFrom);
   }
 
   async ping(): Promise<boolean> {

@@ -60,18 +60,39 @@ export class EventSegments {
           break;
         }
         const columns = decodeColumns(blob);
-        const from = after;
-        if (s.max_received <= until && s.first_id > from) visit(columns, total);
+        if (whole(s, until, after)) visit(columns, total);
         else {
-          const kept = filterColumns(columns, (i) => columns.id[i]! > from && columns.receivedAt[i]! <= until);
-          for (let i = 0; i < columns.n; i++) if (columns.id[i]! > from && columns.receivedAt[i]! > until) skipped++;
-          visit(kept, total);
+          const part = within(columns, until, after);
+          skipped += part.skipped;
+          visit(part.kept, total);
         }
         after = s.last_id;
         await new Promise((resolve) => setImmediate(resolve));
       }
       if (!merged) return { last: after, skipped };
     }
+  }
+
+  /**
+   * read(), all at once and synchronously, as encoded segments (a thread that reads for another
+   * hands them over as they are): the caller holds a read transaction, so the list cannot change.
+   */
+  scan(workspaceId: string, until: number, after: number, visit: (segment: Uint8Array, total: number) => void): ColumnsRead {
+    const segments = this.db.prepare('SELECT id, first_id, last_id, n, max_received FROM event_segments WHERE workspace_id = ? AND last_id > ? ORDER BY first_id')
+      .all(workspaceId, after) as SegmentRow[];
+    const total = segments.reduce((n, s) => n + s.n, 0);
+    let skipped = 0;
+    for (const s of segments) {
+      const blob = this.#blob.get(s.id) as Buffer;
+      if (whole(s, until, after)) visit(blob, total);
+      else {
+        const part = within(decodeColumns(blob), until, after);
+        skipped += part.skipped;
+        visit(encodeColumns(part.kept), total);
+      }
+      after = s.last_id;
+    }
+    return { last: after, skipped };
   }
 
   /**
@@ -171,6 +192,16 @@ export class EventSegments {
       after = rows[rows.length - 1]!.id;
     }
   }
+}
+
+/** Whether every event of segment s has an id above `after` and was received up to `until`. */
+const whole = (s: SegmentRow, until: number, after: number): boolean => s.max_received <= until && s.first_id > after;
+
+/** The events of a segment with ids above `after` received up to `until`, and how many of them were received later. */
+function within(columns: EventColumns, until: number, after: number): { kept: EventColumns; skipped: number } {
+  let skipped = 0;
+  for (let i = 0; i < columns.n; i++) if (columns.id[i]! > after && columns.receivedAt[i]! > until) skipped++;
+  return { kept: filterColumns(columns, (i) => columns.id[i]! > after && columns.receivedAt[i]! <= until), skipped };
 }
 
 /** Writes the segments of every event already stored (the migration that introduced them). */
