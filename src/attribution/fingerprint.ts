@@ -36,14 +36,31 @@ export class Fingerprint {
       const b = Buffer.from(s, 'utf8');
       return this.bytes(b, 0, b.length);
     }
-    for (let i = 0; i < s.length; i++) this.#mix(s.charCodeAt(i));
+    // #mix inlined on locals: a run fingerprints a million outcomes, byte by byte.
+    let h1 = this.#h1;
+    let h2 = this.#h2;
+    for (let i = 0; i < s.length; i++) {
+      const x = s.charCodeAt(i);
+      h1 = Math.imul(h1 ^ x, 2654435761);
+      h2 = Math.imul(h2 ^ x, 1597334677);
+    }
+    this.#h1 = h1;
+    this.#h2 = h2;
     this.#mix(0x1_0001);
     return this;
   }
 
   /** A string given as its UTF-8 bytes[from, to): the same as str() of the decoded string. */
   bytes(b: Uint8Array, from: number, to: number): this {
-    for (let i = from; i < to; i++) this.#mix(b[i]!);
+    let h1 = this.#h1;
+    let h2 = this.#h2;
+    for (let i = from; i < to; i++) {
+      const x = b[i]!;
+      h1 = Math.imul(h1 ^ x, 2654435761);
+      h2 = Math.imul(h2 ^ x, 1597334677);
+    }
+    this.#h1 = h1;
+    this.#h2 = h2;
     this.#mix(0x1_0001);
     return this;
   }

@@ -169,6 +169,29 @@ describe('SQLite store', () => {
     }
   });
 
+  it('keeps the fingerprints stored as JSON text (before version 6) exactly, as float64 pairs, after the upgrade', async () => {
+    await store.close();
+    const old = tempDbFile();
+    const db = databaseAt(old, 5);
+    const item = (id: number) => [id, 7, 1, 'no_view', [], [['v1'], null]];
+    db.prepare(`INSERT INTO attribution_outcome_chunks (workspace_id, first_event, last_event, n, data, prints) VALUES ('acme', 2, 9, 2, ?, ?)`)
+      .run(JSON.stringify([item(2), item(9)]), '[2,8100968559604781,9,0]');
+    db.prepare(`INSERT INTO attribution_outcome_chunks (workspace_id, first_event, last_event, n, data, prints) VALUES ('acme', 12, 12, 1, ?, ?)`)
+      .run(JSON.stringify([item(12)]), '[12,4503599627370497]');
+    db.close();
+    store = open(old);
+    try {
+      const { ids, prints } = await store.attribution.fingerprints('acme');
+      assert.deepEqual([...ids], [2, 9, 12]);
+      assert.deepEqual([...prints], [8100968559604781, 0, 4503599627370497], 'every 53-bit fingerprint kept to the last bit');
+      assert.deepEqual(store.db.prepare('SELECT DISTINCT typeof(prints) FROM attribution_outcome_chunks').pluck().all(), ['blob']);
+    } finally {
+      await store.close();
+      removeTestDir(path.dirname(old));
+      store = open(file);
+    }
+  });
+
   it('writes many concurrent appends in one commit', async () => {
     await store.close();
     const commits: number[] = [];

@@ -147,6 +147,31 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string; 
       );
     `,
   },
+  {
+    version: 6,
+    name: 'outcome fingerprints kept as float64 pairs instead of JSON text, and before the outcomes in each row (outcome-chunks.ts, printsOf)',
+    // A column stored after a large one is reached through the large one's overflow pages: with
+    // the prints after the outcomes, reading a million fingerprints read all 94 MB of outcomes.
+    sql: `
+      CREATE TABLE attribution_outcome_chunks_6 (
+        id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, first_event INTEGER NOT NULL, last_event INTEGER NOT NULL,
+        n INTEGER NOT NULL, prints BLOB NOT NULL, data TEXT NOT NULL
+      );
+    `,
+    backfill: (db) => {
+      // A chunk at a time: a large store's outcomes are hundreds of megabytes.
+      const get = db.prepare('SELECT * FROM attribution_outcome_chunks WHERE id = ?');
+      const put = db.prepare('INSERT INTO attribution_outcome_chunks_6 (id, workspace_id, first_event, last_event, n, prints, data) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      for (const id of db.prepare('SELECT id FROM attribution_outcome_chunks ORDER BY id').pluck().all() as number[]) {
+        const r = get.get(id) as { workspace_id: string; first_event: number; last_event: number; n: number; prints: string; data: string };
+        const pairs = Float64Array.from(JSON.parse(r.prints) as number[]);
+        put.run(id, r.workspace_id, r.first_event, r.last_event, r.n, Buffer.from(pairs.buffer, 0, pairs.byteLength), r.data);
+      }
+      db.exec(`DROP TABLE attribution_outcome_chunks;
+        ALTER TABLE attribution_outcome_chunks_6 RENAME TO attribution_outcome_chunks;
+        CREATE INDEX attribution_outcome_chunks_workspace ON attribution_outcome_chunks(workspace_id, first_event);`);
+    },
+  },
 ];
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */
