@@ -1,5 +1,5 @@
 import type { Clock } from '../core/index.js';
-import { eventAt, REF, stringAt, typeCode, type DataQualityFigures, type EventColumns, type ScannedEvent, type Store } from '../store/index.js';
+import { eventAt, REF, stringAt, typeCode, type DataQualityFigures, type ScannedEvent, type Store } from '../store/index.js';
 import { ActivityIndex, ACTIVITY_TYPES } from './activity.js';
 import { resolveVisitors } from './engine.js';
 import { eachEventOf, IdSet } from './scan.js';
@@ -50,21 +50,20 @@ const CUSTOM = typeCode('custom');
 export async function journey(store: Store, clock: Clock, workspaceId: string, who: { visitorId: string } | { userDomain: string; userId: string }) {
   const until = clock.now();
   const { rules, isConversion } = await workspaceRules(store, workspaceId);
-  const scan = (visit: (c: EventColumns) => void) => store.attribution.readColumns(workspaceId, until, visit);
 
   // The visitors: the one asked for, or every visitor identified as the user.
   const candidates = new Set<string>();
   if ('visitorId' in who) candidates.add(who.visitorId);
   else {
     const [domains, users] = [new IdSet([who.userDomain]), new IdSet([who.userId])];
-    await scan((c) => {
+    await store.attribution.readColumns(workspaceId, until, (c) => {
       const [isDomain, isUser] = [domains.matcher(c), users.matcher(c)];
       for (let i = 0; i < c.n; i++) {
         if (c.type[i] === IDENTIFY && c.refs[VISITOR * c.n + i] !== 0 && isUser(c.refs[USER * c.n + i]!) && isDomain(c.refs[DOMAIN * c.n + i]!)) {
           candidates.add(stringAt(c, c.refs[VISITOR * c.n + i]!));
         }
       }
-    });
+    }, 0, users.wanted());
   }
 
   // Their events, and their browser activity in an index of their own.
@@ -88,7 +87,7 @@ export async function journey(store: Store, clock: Clock, workspaceId: string, w
   if ('userId' in who) named.add(who.userId);
   const conversionIds: number[] = [];
   if (named.size > 0) {
-    await scan((c) => {
+    await store.attribution.readColumns(workspaceId, until, (c) => {
       const isNamed = named.matcher(c);
       for (let i = 0; i < c.n; i++) {
         const type = c.type[i]!;
@@ -101,7 +100,7 @@ export async function journey(store: Store, clock: Clock, workspaceId: string, w
         conversionIds.push(e.id);
         byId.set(e.id, e);
       }
-    });
+    }, 0, named.wanted());
   }
   const outcomes = await store.attribution.outcomesOf(workspaceId, conversionIds);
   for (const id of conversionIds) {

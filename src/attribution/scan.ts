@@ -28,6 +28,11 @@ export class IdSet {
     return this.#ids.size;
   }
 
+  /** The ids, for a store to skip the chunks that hold none of them (readColumns' `ids`). */
+  wanted(): { ids: string[] } {
+    return { ids: Array.from({ length: this.#ids.size }, (_, k) => this.#ids.name(k)) };
+  }
+
   /** For one chunk: whether its string reference r is one of the ids (each reference looked up once). */
   matcher(c: EventColumns): (r: number) => boolean {
     const known = new Uint8Array(c.offsets.length - 1); // 0: not looked up yet, 1: one of the ids, 2: not
@@ -45,7 +50,7 @@ export async function eachEventOf(store: Store, workspaceId: string, until: numb
   await store.attribution.readColumns(workspaceId, until, (c) => {
     const isOne = visitors.matcher(c);
     for (let i = 0; i < c.n; i++) if (isOne(c.refs[VISITOR * c.n + i]!)) fn(eventAt(c, i));
-  });
+  }, 0, visitors.wanted());
 }
 
 /**
@@ -71,7 +76,7 @@ export async function activityNamedBy(store: Store, workspaceId: string, until: 
       if (v === 0 || !ACTIVITY_TYPES.has(EVENT_TYPES[c.type[i]!]!)) continue;
       if (isVisitor(v) || isSession(c.refs[SESSION * c.n + i]!) || (c.type[i] === IDENTIFY && isUser(c.refs[USER * c.n + i]!))) candidates.add(stringAt(c, v));
     }
-  });
+  }, 0, { ids: [visitors, sessions, users].flatMap((s) => s.wanted().ids) });
   const activity = new ActivityIndex(rules);
   if (candidates.size > 0) await eachEventOf(store, workspaceId, until, candidates, (e) => activity.add(e));
   return activity.build();

@@ -73,6 +73,15 @@ export interface RejectionStore {
   countByCode(workspaceId: string): Promise<Record<string, number>>;
 }
 
+/**
+ * For readColumns: the reader wants only events that carry one of these ids as their visitor,
+ * session or user id. Chunks that hold none of them may be left unread (and out of `skipped`);
+ * the chunks read still hold other events, which the reader filters as before.
+ */
+export interface IdsWanted {
+  ids: Iterable<string>;
+}
+
 /** What readColumns read. */
 export interface ColumnsRead {
   /** The last event id of the chunks it read (or `after`): a later read of what came since goes on from here. */
@@ -93,7 +102,7 @@ export interface AttributionStore {
    * letting other work run between chunks. `total` is about how many events all chunks hold, so
    * readers can size their arrays once. With `after`, only events with greater ids are visited.
    */
-  readColumns(workspaceId: string, until: number, visit: (chunk: EventColumns, total: number) => void, after?: number): Promise<ColumnsRead>;
+  readColumns(workspaceId: string, until: number, visit: (chunk: EventColumns, total: number) => void, after?: number, ids?: IdsWanted): Promise<ColumnsRead>;
   /**
    * readColumns of every event (no `after`), with each chunk's ids numbered (numberIds) by one
    * interner across chunks, which it answers: what loading a workspace into the engine's index

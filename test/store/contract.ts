@@ -602,6 +602,20 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           'one number per distinct id, the same in every chunk');
       });
 
+      it('visits every event that carries one of the ids wanted (as visitor, session or user id) when asked for a few', async () => {
+        const events = Array.from({ length: 40 }, (_, i) => event('acme', {
+          visitorId: `v${i % 9}`, sessionId: i % 4 === 0 ? null : `s${i % 5}`, userId: i % 6 === 0 ? `ü${i % 4}` : null, receivedAt: T0,
+        }));
+        for (let at = 0; at < events.length; at += 7) await store.events.append({ events: events.slice(at, at + 7), rejections: [] });
+        const all = await readAll('acme', T0);
+        for (const ids of [['v3'], ['s2', 'ü0'], ['v1', 'nobody'], ['nobody']]) {
+          const seen: ScannedEvent[] = [];
+          await store.attribution.readColumns('acme', T0, (c) => { for (let i = 0; i < c.n; i++) seen.push(eventAt(c, i)); }, 0, { ids });
+          const carries = (e: ScannedEvent) => [e.visitorId, e.sessionId, e.userId].some((x) => x !== null && ids.includes(x));
+          assert.deepEqual(seen.filter(carries), all.filter(carries), ids.join(', '));
+        }
+      });
+
       it('merges small chunks as they are written, once they add up to a full one, without a compaction', async () => {
         const events = (from: number) => Array.from({ length: 1000 }, (_, i) => event('acme', { visitorId: `v${(from + i) % 997}`, receivedAt: T0 }));
         for (let g = 0; g < 70; g++) await store.events.append({ events: events(g * 1000), rejections: [] });

@@ -234,6 +234,59 @@ describe('SQLite store', () => {
   });
 });
 
+describe('SQLite store: id filters of large segments', () => {
+  let file: string;
+  let store: SqliteStore;
+  const view = (i: number): CanonicalEvent => ({
+    workspaceId: 'acme', type: 'view', name: null, occurredAt: T0 + i, receivedAt: T0, idempotencyKey: null, visitorId: `v${i}`, sessionId: `s${i}`,
+    userDomain: null, userId: null, optimization: 'hero', variation: 'bold', value: null, currency: null, properties: null, userData: null, context: null, source: 'native',
+  });
+  /** How many chunks a read for `ids` visits (every chunk without). */
+  const chunksRead = async (ids?: string[]) => {
+    let chunks = 0;
+    await store.attribution.readColumns('acme', T0, () => { chunks++; }, 0, ids === undefined ? undefined : { ids });
+    return chunks;
+  };
+  beforeEach(async () => {
+    file = tempDbFile();
+    store = open(file);
+    await store.workspaces.create({ id: 'acme', name: 'Acme', settings: {}, createdAt: T0 });
+    // 140,000 events: two merged segments of 65,536 (filtered), the rest in small ones (read whole).
+    for (let g = 0; g < 140; g++) await store.events.append({ events: Array.from({ length: 1000 }, (_, k) => view(g * 1000 + k)), rejections: [] });
+    await store.attribution.compactColumns('acme');
+  });
+  afterEach(async () => {
+    await store.close();
+    removeTestDir(path.dirname(file));
+  });
+
+  it('skips the large segments that hold none of the ids wanted, and reads those that do', async () => {
+    const all = await chunksRead();
+    assert.equal(count('SELECT count(*) FROM event_segment_ids'), 2);
+    assert.equal(await chunksRead(['nobody']), all - 2, 'both filtered segments skipped');
+    assert.equal(await chunksRead(['v70000']), all - 1, 'the one holding v70000 read');
+    assert.equal(await chunksRead(['s5', 'v70000']), all, 'one id per segment: both read');
+  });
+
+  it('gives the segments of a database from before id filters their filters at the next compaction (a run), reading them whole until then', async () => {
+    await store.close();
+    const db = new Database(file);
+    db.exec('DROP TABLE event_segment_ids');
+    db.prepare('DELETE FROM schema_migrations WHERE version = 7').run();
+    db.close();
+    store = open(file);
+    const all = await chunksRead();
+    assert.equal(await chunksRead(['nobody']), all, 'no filters yet: every segment read');
+    assert.equal(await store.attribution.compactColumns('acme'), 0);
+    assert.equal(await chunksRead(['nobody']), all - 2);
+    assert.equal(count('SELECT count(*) FROM event_segment_ids WHERE segment_id NOT IN (SELECT id FROM event_segments)'), 0);
+  });
+
+  function count(sql: string): number {
+    return store.db.prepare(sql).pluck().get() as number;
+  }
+});
+
 describe('SQLite store: a large workspace read for attribution on a thread of its own', () => {
   let file: string;
   let store: SqliteStore;

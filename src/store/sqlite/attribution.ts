@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import { processAlive } from '../../core/index.js';
 import { Interner } from '../../core/interner.js';
 import { numberIds, type EventColumns } from '../event-columns.js';
-import type { AttributionStore, ColumnsRead, NumberedColumnsRead } from '../store.js';
+import { idProbes } from '../id-filter.js';
+import type { AttributionStore, ColumnsRead, IdsWanted, NumberedColumnsRead } from '../store.js';
 import type { SnapshotShelf } from '../snapshot-shelf.js';
 import { JsonBytes } from '../../core/json-bytes.js';
 import type { Attributed, AttributionRun, DataQualityFigures, Fingerprints, OutcomeChange, StoredOutcome } from '../types.js';
@@ -58,8 +59,8 @@ export class SqliteAttributionStore implements AttributionStore {
     this.#outcomes = new OutcomeChunks(db);
   }
 
-  async readColumns(workspaceId: string, until: number, visit: (chunk: EventColumns, total: number) => void, after = 0): Promise<ColumnsRead> {
-    return await this.#segments.read(workspaceId, until, visit, after);
+  async readColumns(workspaceId: string, until: number, visit: (chunk: EventColumns, total: number) => void, after = 0, wanted?: IdsWanted): Promise<ColumnsRead> {
+    return await this.#segments.read(workspaceId, until, visit, after, wanted === undefined ? undefined : idProbes(wanted.ids));
   }
 
   async readNumberedColumns(workspaceId: string, until: number, visit: (chunk: EventColumns, numbers: Int32Array, total: number) => void): Promise<NumberedColumnsRead> {

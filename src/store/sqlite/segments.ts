@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { concatColumns, decodeColumns, encodeColumns, filterColumns, toColumns, type EventColumns } from '../event-columns.js';
+import { idFilter, mayHold, type IdProbe } from '../id-filter.js';
 import type { ColumnsRead } from '../store.js';
 import type { ScannedEvent } from '../types.js';
 
@@ -7,6 +8,9 @@ import type { ScannedEvent } from '../types.js';
 export const SEGMENT_TARGET = 65_536;
 
 interface SegmentRow { id: number; first_id: number; last_id: number; n: number; max_received: number }
+
+/** Segments of at least this many events get an id filter (id-filter.ts): smaller ones are soon merged, and read whole meanwhile. */
+const FILTERED = SEGMENT_TARGET / 2;
 
 /**
  * The event segments: every stored event is also written, in the same transaction, into a
@@ -18,13 +22,18 @@ export class EventSegments {
   readonly #insert: Database.Statement;
   readonly #blob: Database.Statement;
   readonly #remove: Database.Statement;
+  readonly #insertFilter: Database.Statement | null;
+  readonly #removeFilter: Database.Statement | null;
   /** Per workspace, events appended in small segments since the last merge (a hint; compact() reads the table). */
   readonly #smallSince = new Map<string, number>();
 
-  constructor(private readonly db: Database.Database) {
+  /** `filters`: false only for a database without id filters yet (the migration that wrote the first segments). */
+  constructor(private readonly db: Database.Database, filters = true) {
     this.#insert = db.prepare('INSERT INTO event_segments (workspace_id, first_id, last_id, n, max_received, data) VALUES (?, ?, ?, ?, ?, ?)');
     this.#blob = db.prepare('SELECT data FROM event_segments WHERE id = ?').pluck();
     this.#remove = db.prepare('DELETE FROM event_segments WHERE id = ?');
+    this.#insertFilter = filters ? db.prepare('INSERT INTO event_segment_ids (segment_id, filter) VALUES (?, ?)') : null;
+    this.#removeFilter = filters ? db.prepare('DELETE FROM event_segment_ids WHERE segment_id = ?') : null;
   }
 
   /** Appends one segment (inside the caller's transaction). */
@@ -32,7 +41,8 @@ export class EventSegments {
     if (columns.n === 0) return;
     let maxReceived = -Infinity;
     for (let i = 0; i < columns.n; i++) if (columns.receivedAt[i]! > maxReceived) maxReceived = columns.receivedAt[i]!;
-    this.#insert.run(workspaceId, columns.id[0], columns.id[columns.n - 1], columns.n, maxReceived, encodeColumns(columns));
+    const { lastInsertRowid } = this.#insert.run(workspaceId, columns.id[0], columns.id[columns.n - 1], columns.n, maxReceived, encodeColumns(columns));
+    if (columns.n >= FILTERED) this.#insertFilter?.run(lastInsertRowid, idFilter(columns));
   }
 
   /**
@@ -43,17 +53,24 @@ export class EventSegments {
    * segment not read yet, the list is read again from the last event visited, so nothing is
    * missed or visited twice. Events stored while it reads may or may not be visited. `total` is
    * how many events the chunks listed at the start hold, for sizing. Only events with ids above
-   * `after` are visited; the answer says where a later read may go on from.
+   * `after` are visited; the answer says where a later read may go on from. With `ids`, segments
+   * whose id filter says they hold none of them are not read (nor counted in `skipped`).
    */
-  async read(workspaceId: string, until: number, visit: (c: EventColumns, total: number) => void, after = 0): Promise<ColumnsRead> {
-    const list = this.db.prepare('SELECT id, first_id, last_id, n, max_received FROM event_segments WHERE workspace_id = ? AND last_id > ? ORDER BY first_id');
+  async read(workspaceId: string, until: number, visit: (c: EventColumns, total: number) => void, after = 0, ids?: readonly IdProbe[]): Promise<ColumnsRead> {
+    const list = this.db.prepare(`SELECT s.id, s.first_id, s.last_id, s.n, s.max_received, ${ids === undefined ? 'NULL' : 'f.filter'} AS filter
+      FROM event_segments s ${ids === undefined ? '' : 'LEFT JOIN event_segment_ids f ON f.segment_id = s.id'}
+      WHERE s.workspace_id = ? AND s.last_id > ? ORDER BY s.first_id`);
     let total = -1;
     let skipped = 0;
     for (;;) {
-      const segments = list.all(workspaceId, after) as SegmentRow[];
+      const segments = list.all(workspaceId, after) as (SegmentRow & { filter: Uint8Array | null })[];
       if (total < 0) total = segments.reduce((n, s) => n + s.n, 0);
       let merged = false;
       for (const s of segments) {
+        if (ids !== undefined && s.filter !== null && !mayHold(s.filter, ids)) {
+          after = s.last_id;
+          continue;
+        }
         const blob = this.#blob.get(s.id) as Buffer | undefined;
         if (blob === undefined) {
           merged = true;
@@ -104,7 +121,24 @@ export class EventSegments {
     this.#catchUp(workspaceId);
     let merged = 0;
     for (const run of this.#runs(workspaceId)) merged += this.db.transaction(() => this.#merge(workspaceId, run)).immediate();
+    this.#fillFilters(workspaceId);
     return merged;
+  }
+
+  /**
+   * Gives the large segments written before id filters existed theirs (decoding each: about 10 ms
+   * a segment, so once per workspace, in the first run after the upgrade rather than at startup).
+   */
+  #fillFilters(workspaceId: string): void {
+    if (this.#insertFilter === null) return;
+    const missing = this.db.prepare(`SELECT s.id FROM event_segments s LEFT JOIN event_segment_ids f ON f.segment_id = s.id
+      WHERE s.workspace_id = ? AND s.n >= ${FILTERED} AND f.segment_id IS NULL ORDER BY s.first_id`).pluck().all(workspaceId) as number[];
+    for (const id of missing) {
+      this.db.transaction(() => {
+        const data = this.#blob.get(id) as Buffer | undefined;
+        if (data !== undefined) this.#insertFilter!.run(id, idFilter(decodeColumns(data)));
+      }).immediate();
+    }
   }
 
   /**
@@ -163,7 +197,10 @@ export class EventSegments {
       if (data === undefined) return 0;
       chunks.push(decodeColumns(data));
     }
-    for (const s of run) this.#remove.run(s.id);
+    for (const s of run) {
+      this.#remove.run(s.id);
+      this.#removeFilter?.run(s.id);
+    }
     this.append(workspaceId, concatColumns(chunks));
     return run.length;
   }
@@ -206,6 +243,6 @@ function within(columns: EventColumns, until: number, after: number): { kept: Ev
 
 /** Writes the segments of every event already stored (the migration that introduced them). */
 export function backfillSegments(db: Database.Database): void {
-  const segments = new EventSegments(db);
+  const segments = new EventSegments(db, false);
   for (const ws of db.prepare('SELECT DISTINCT workspace_id FROM events').pluck().all() as string[]) segments.writeFrom(ws, 0);
 }
