@@ -133,10 +133,12 @@ export class EventSegments {
     if (this.#insertFilter === null) return;
     const missing = this.db.prepare(`SELECT s.id FROM event_segments s LEFT JOIN event_segment_ids f ON f.segment_id = s.id
       WHERE s.workspace_id = ? AND s.n >= ${FILTERED} AND f.segment_id IS NULL ORDER BY s.first_id`).pluck().all(workspaceId) as number[];
+    // OR IGNORE: another connection may have given it one since the list was read.
+    const insert = this.db.prepare('INSERT OR IGNORE INTO event_segment_ids (segment_id, filter) VALUES (?, ?)');
     for (const id of missing) {
       this.db.transaction(() => {
         const data = this.#blob.get(id) as Buffer | undefined;
-        if (data !== undefined) this.#insertFilter!.run(id, idFilter(decodeColumns(data)));
+        if (data !== undefined) insert.run(id, idFilter(decodeColumns(data)));
       }).immediate();
     }
   }
