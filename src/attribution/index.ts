@@ -8,6 +8,7 @@ export { AttributionRunner, type RunOptions, type RunSummary } from './runner.js
 export { loadWorkspace, type Loaded } from './load.js';
 export { lastAtOrBefore, sessionize, sessionOf, type SessionRules, type Sessions } from './sessions.js';
 export { optimizationResults, optimizationResultsUntil, ResultsError, type ResultsAnswer, type ResultsQuery } from './results.js';
+export { refreshKeptResults } from './result-counts.js';
 export { AttributionScheduler, nextCronRun, type ScheduledRun } from './scheduler.js';
 export { attributionPreviewer } from './preview.js';
 export { dataQuality, journey } from './insights.js';

@@ -91,7 +91,7 @@ interface VariationTally {
 
 /**
  * What results count for one optimization, goal and start (`from`), over a workspace's events
- * read so far (up to `through`) and the conversions the outcomes of run `runId` attribute: each
+ * read so far (up to `through`) and the conversions the stored outcomes attribute: each
  * visitor's earliest view of each variation at or after `from`, each converter's earliest
  * attributed conversion, the conversions. Events read later only add to it (counting is
  * monotone in the events), so a tally is kept between queries and reads only what came since.
@@ -106,8 +106,8 @@ export class ResultsTally {
   /** The last event id read. */
   through = 0;
 
-  /** `runId`: the latest run when the attributed conversions were read (0: none). */
-  constructor(optimization: string, private readonly from: number, attributed: Attributed, readonly runId: number) {
+  /** `outcomesVersion`: the store's version of the workspace's outcomes when the attributed conversions were read. */
+  constructor(optimization: string, private readonly from: number, attributed: Attributed, readonly outcomesVersion: number) {
     this.#isOptimization = new IdSet([optimization]);
     this.#attributed = attributed;
   }
@@ -185,8 +185,31 @@ export class ResultsTally {
 /** Tallies kept per store; at most this many (a tally of a million visitors holds tens of megabytes). */
 const KEPT = 4;
 
-interface Kept { tally: ResultsTally | null; queue: Promise<unknown> }
+interface Kept { workspaceId: string; optimization: string; goalId: number; from: number; tally: ResultsTally | null; queue: Promise<unknown> }
 const kept = new WeakMap<Store, Map<string, Kept>>();
+
+/** Brings a kept tally up to date: counted again from the start when the outcomes changed, else the events stored since added. */
+async function update(store: Store, entry: Kept): Promise<ResultsTally> {
+  const { workspaceId, optimization, goalId, from } = entry;
+  const version = await store.attribution.outcomesVersion(workspaceId);
+  let tally = entry.tally;
+  // A tally holds until a run writes or withdraws an outcome (any outcome: even one whose
+  // attributions stayed may have moved to another goal); runs that change none leave it standing.
+  if (tally === null || tally.outcomesVersion !== version) {
+    entry.tally = null;
+    // The version is read before the outcomes: a run that commits in between makes this tally look older than it is, never newer.
+    tally = new ResultsTally(optimization, from, await store.attribution.attributedTo(workspaceId, optimization, goalId), version);
+  }
+  const t = tally;
+  try {
+    await store.attribution.readColumns(workspaceId, Number.POSITIVE_INFINITY, (c) => t.add(c), t.through);
+  } catch (err) {
+    entry.tally = null;
+    throw err;
+  }
+  entry.tally = t;
+  return t;
+}
 
 /**
  * Per variation of an optimization, the results counts of [from, to) for each of `tos`
@@ -198,38 +221,35 @@ const kept = new WeakMap<Store, Map<string, Kept>>();
  * It replaced SQL over the events table and the outcome JSON, which took 12.7 s per query at
  * ten million views (and a series asks up to 400 of them). The tally is then kept (a few per
  * store): the next query for the same optimization, goal and start reads only the events stored
- * since — 3.5 s became milliseconds at that scale — until a run changes what the outcomes
- * attribute, when it is counted again from the start.
+ * since — 3.5 s became milliseconds at that scale — until a run writes or withdraws an outcome
+ * (outcomesVersion), when it is counted again from the start (refreshKeptResults does that as
+ * soon as a run has committed).
  */
 export async function countResults(store: Store, workspaceId: string, optimization: string, goalId: number, from: number, tos: readonly number[]): Promise<Map<string, Counts>[]> {
   let tallies = kept.get(store);
   if (tallies === undefined) kept.set(store, (tallies = new Map()));
   const key = JSON.stringify([workspaceId, optimization, goalId, from]);
-  const entry = tallies.get(key) ?? { tally: null, queue: Promise.resolve() };
+  const entry = tallies.get(key) ?? { workspaceId, optimization, goalId, from, tally: null, queue: Promise.resolve() };
   // Most recently used last; the least recently used goes beyond KEPT.
   tallies.delete(key);
   tallies.set(key, entry);
   for (const old of tallies.keys()) if (tallies.size > KEPT) tallies.delete(old);
-  const answer = entry.queue.catch(() => {}).then(async () => {
-    const latest = (await store.attribution.runs(workspaceId, 1))[0]?.id ?? 0;
-    let tally = entry.tally;
-    // Any run may have changed what the outcomes attribute (even one that restated nothing may
-    // have moved a conversion to another goal): a tally holds until the next run.
-    if (tally === null || tally.runId !== latest) {
-      entry.tally = null;
-      // The run is read before its outcomes: a run that commits in between makes this tally look older than it is, never newer.
-      tally = new ResultsTally(optimization, from, await store.attribution.attributedTo(workspaceId, optimization, goalId), latest);
-    }
-    const t = tally;
-    try {
-      await store.attribution.readColumns(workspaceId, Number.POSITIVE_INFINITY, (c) => t.add(c), t.through);
-    } catch (err) {
-      entry.tally = null;
-      throw err;
-    }
-    entry.tally = t;
-    return t.counts(tos);
-  });
+  const answer = entry.queue.catch(() => {}).then(async () => (await update(store, entry)).counts(tos));
   entry.queue = answer;
   return await answer;
+}
+
+/**
+ * Brings the results kept for a workspace up to date now (after a run committed), in the
+ * background, so that the next query finds them ready; answers when done (never fails: a
+ * tally that cannot be updated is counted again by the next query).
+ */
+export async function refreshKeptResults(store: Store, workspaceId: string): Promise<void> {
+  const refreshed: Promise<unknown>[] = [];
+  for (const entry of kept.get(store)?.values() ?? []) {
+    if (entry.workspaceId !== workspaceId) continue;
+    entry.queue = entry.queue.catch(() => {}).then(() => update(store, entry));
+    refreshed.push(entry.queue.catch(() => {}));
+  }
+  await Promise.all(refreshed);
 }

@@ -36,7 +36,8 @@ export class AttributionRunner {
   readonly #running = new Map<string, Promise<RunSummary>>();
   readonly #execute: RunExecutor;
 
-  constructor(store: Store, private readonly clock: Clock, private readonly onRun: (ok: boolean) => void = () => {}, execute?: RunExecutor) {
+  /** `onRun`: told of every run's end, whether it committed, and of which workspace. */
+  constructor(store: Store, private readonly clock: Clock, private readonly onRun: (ok: boolean, workspaceId: string) => void = () => {}, execute?: RunExecutor) {
     this.#execute = execute ?? ((ws, options) => runOnce(store, clock, ws, options));
   }
 
@@ -45,10 +46,10 @@ export class AttributionRunner {
     const next = previous.catch(() => null).then(async () => {
       try {
         const summary = await this.#execute(workspaceId, { ...options, startedAt: this.clock.now() });
-        this.onRun(true);
+        this.onRun(true, workspaceId);
         return summary;
       } catch (err) {
-        this.onRun(false);
+        this.onRun(false, workspaceId);
         throw err;
       }
     });

@@ -133,6 +133,11 @@ export interface AttributionStore {
   dataQuality(workspaceId: string): Promise<{ run: AttributionRun; figures: DataQualityFigures } | null>;
   runs(workspaceId: string, limit: number): Promise<AttributionRun[]>;
   /**
+   * A number that changes whenever a run writes or withdraws any of the workspace's outcomes (and
+   * only then): what is computed from the outcomes (results) holds while it stays the same.
+   */
+  outcomesVersion(workspaceId: string): Promise<number>;
+  /**
    * Takes the workspace's run lease until `expires` unless another holder has an unexpired one:
    * one run at a time per workspace across every process sharing the store.
    */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { refreshKeptResults } from '../../src/attribution/index.js';
 import { T0, testApp, type TestApp } from '../helpers/app.js';
 
 const MIN = 60_000;
@@ -356,6 +357,38 @@ describe('attribution admin API', () => {
         { key: 'control', visitors: 2, converters: 1, conversions: 1, conversionRate: 0.5, value: 7.5, valuePerVisitor: 3.75 },
         { key: 'bold', visitors: 3, converters: 2, conversions: 3, conversionRate: 2 / 3, value: 35, valuePerVisitor: 35 / 3 },
       ]);
+    });
+
+    it('keeps what it counted between queries, adds the events stored since, and counts again as soon as a run changes an outcome', async () => {
+      const ws = await workspace();
+      await ws.send(view('a', 'control', T0), view('c', 'bold', T0), convert('c1', T0 + MIN, { visitorId: 'c', value: 10 }));
+      await ws.run();
+      assert.deepEqual(counts((await ws.results()).variations), [
+        { key: 'control', visitors: 1, converters: 0, conversions: 0, value: 0 },
+        { key: 'bold', visitors: 1, converters: 1, conversions: 1, value: 10 },
+      ]);
+      // Outcomes are read (attributedTo) only when they changed: the store's own method, counted.
+      const store = t.store.attribution;
+      const attributedTo = store.attributedTo.bind(store);
+      let reads = 0;
+      store.attributedTo = async (...args) => { reads++; return attributedTo(...args); };
+      try {
+        await ws.send(view('b', 'control', T0 + 2 * MIN), convert('a1', T0 + 3 * MIN, { visitorId: 'a', value: 5 }));
+        assert.deepEqual(counts((await ws.results()).variations)[0], { key: 'control', visitors: 2, converters: 0, conversions: 0, value: 0 },
+          'the new view counted at once; the conversion waits for a run');
+        assert.equal(reads, 0, 'the kept tally read only the new events');
+        await ws.run();
+        assert.equal(reads, 1, 'counting again began as the run committed, before anyone asked');
+        await refreshKeptResults(t.store, ws.id); // waits for the refresh the run set off
+        assert.equal(reads, 1);
+        assert.deepEqual(counts((await ws.results()).variations)[0], { key: 'control', visitors: 2, converters: 1, conversions: 1, value: 5 });
+        await ws.run(); // nothing new: no outcome written
+        await refreshKeptResults(t.store, ws.id);
+        await ws.results();
+        assert.equal(reads, 1, 'a run that changed no outcome leaves the tally standing');
+      } finally {
+        store.attributedTo = attributedTo;
+      }
     });
 
     it('counts only the conversions of the goal asked for with goal=', async () => {

@@ -680,6 +680,22 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         assert.equal((await store.attribution.outcome('globex', 1))!.attributions[0]!.variation, 'other', 'the other workspace is untouched');
       });
 
+      it('changes the outcomes\' version of a workspace with every run that writes or withdraws one, and only then', async () => {
+        const v0 = await store.attribution.outcomesVersion('acme');
+        await store.attribution.commitRun(run('acme'), writes([[1, 'bold'], [2, 'bold']]), quality(2));
+        const v1 = await store.attribution.outcomesVersion('acme');
+        assert.notEqual(v1, v0, 'outcomes written');
+        await store.attribution.commitRun(run('acme'), writes([]), quality(2));
+        assert.equal(await store.attribution.outcomesVersion('acme'), v1, 'a run that wrote nothing');
+        await store.attribution.commitRun(run('globex'), writes([[1, 'other']]), quality(1));
+        assert.equal(await store.attribution.outcomesVersion('acme'), v1, 'another workspace\'s run');
+        await store.attribution.commitRun(run('acme'), writes([], [2]), quality(1));
+        const v2 = await store.attribution.outcomesVersion('acme');
+        assert.ok(v2 !== v1 && v2 !== v0, 'an outcome withdrawn');
+        await store.attribution.commitRun(run('acme'), writes([[1, 'control']]), quality(1));
+        assert.ok(![v0, v1, v2].includes(await store.attribution.outcomesVersion('acme')), 'an outcome rewritten');
+      });
+
       it('keeps the data quality figures of each workspace\'s latest run', async () => {
         assert.equal(await store.attribution.dataQuality('acme'), null, 'none before the first run');
         await store.attribution.commitRun(run('acme'), writes([[1, 'bold']]), quality(1));

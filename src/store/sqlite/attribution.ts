@@ -115,6 +115,10 @@ export class SqliteAttributionStore implements AttributionStore {
       }
       this.db.prepare(`INSERT INTO attribution_quality (workspace_id, run_id, data) VALUES (?, ?, ?)
         ON CONFLICT (workspace_id) DO UPDATE SET run_id = excluded.run_id, data = excluded.data`).run(run.workspaceId, runId, JSON.stringify(quality));
+      if (writes.length > 0 || writes.withdrawn().length > 0) {
+        this.db.prepare(`INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`)
+          .run(`outcomes_version:${run.workspaceId}`);
+      }
       return runId;
     }).immediate();
     return { ...run, id };
@@ -146,6 +150,11 @@ export class SqliteAttributionStore implements AttributionStore {
   async releaseRunLease(workspaceId: string, holder: string): Promise<void> {
     const key = `attribution_lease:${workspaceId}`;
     this.db.prepare(`DELETE FROM meta WHERE key = ? AND json_extract(value, '$.holder') = ?`).run(key, holder);
+  }
+
+  async outcomesVersion(workspaceId: string): Promise<number> {
+    const value = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(`outcomes_version:${workspaceId}`) as string | undefined;
+    return value === undefined ? 0 : Number(value);
   }
 
   async runs(workspaceId: string, limit: number): Promise<AttributionRun[]> {
