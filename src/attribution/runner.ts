@@ -5,7 +5,7 @@ import {
 } from '../store/index.js';
 import { Fingerprint } from './fingerprint.js';
 import { ActivityIndex, VisitorSet } from './activity.js';
-import { judge, Judgement, namesAVisitor } from './engine.js';
+import { judge, Judgement, namesAVisitor, type ConversionRef } from './engine.js';
 import { domainKey, QualityTally } from './quality.js';
 import { loadForRun } from './snapshot.js';
 
@@ -151,11 +151,13 @@ async function judgeAll(store: Store, workspaceId: string, until: number, option
     return name;
   };
   const scratch = new VisitorSet();
+  // One conversion object, refilled for each (judge() keeps nothing of it).
+  const c: ConversionRef = { id: 0, name: '', occurredAt: 0, receivedAt: 0, visitor: -1, session: -1, domain: -1, user: -1 };
   let k = 0;
   options.onProgress?.(0, total);
   for (let i = 0; i < total; i++) {
     if (i > 0 && i % 10_000 === 0) options.onProgress?.(i, total);
-    const c = loaded.conversions.refAt(i);
+    loaded.conversions.refAt(i, c);
     if (i > 0 && c.id <= loaded.conversions.idAt(i - 1)) throw new Error(`Conversions must be judged in event id order (${c.id} after ${loaded.conversions.idAt(i - 1)}).`);
     judge(c, loaded.ctx, judgement);
     if (judgement.reason === null) attributed++;
