@@ -98,6 +98,12 @@ interface VariationTally {
  */
 export class ResultsTally {
   readonly #visitors = new Interner();
+
+  /** How many distinct visitors it counted (what its memory grows with). */
+  get visitors(): number {
+    return this.#visitors.size;
+  }
+
   readonly #variations = new Map<string, VariationTally>();
   readonly #isOptimization: IdSet;
   /** The attributed conversions, in event id order, and how many of them the events read so far passed. */
@@ -182,8 +188,13 @@ export class ResultsTally {
   }
 }
 
-/** Tallies kept per store; at most this many (a tally of a million visitors holds tens of megabytes). */
+/**
+ * Tallies kept per store: at most this many, and beyond the most recently used one, no more
+ * visitors in all than KEPT_VISITORS (a tally holds about 100 MB per million visitors: its
+ * interner, each variation's earliest times per visitor and their sorted copies).
+ */
 const KEPT = 4;
+const KEPT_VISITORS = 2_000_000;
 
 interface Kept { workspaceId: string; optimization: string; goalId: number; from: number; tally: ResultsTally | null; queue: Promise<unknown> }
 const kept = new WeakMap<Store, Map<string, Kept>>();
@@ -230,13 +241,22 @@ export async function countResults(store: Store, workspaceId: string, optimizati
   if (tallies === undefined) kept.set(store, (tallies = new Map()));
   const key = JSON.stringify([workspaceId, optimization, goalId, from]);
   const entry = tallies.get(key) ?? { workspaceId, optimization, goalId, from, tally: null, queue: Promise.resolve() };
-  // Most recently used last; the least recently used goes beyond KEPT.
+  // Most recently used last; the least recently used go first.
   tallies.delete(key);
   tallies.set(key, entry);
-  for (const old of tallies.keys()) if (tallies.size > KEPT) tallies.delete(old);
   const answer = entry.queue.catch(() => {}).then(async () => (await update(store, entry)).counts(tos));
   entry.queue = answer;
-  return await answer;
+  try {
+    return await answer;
+  } finally {
+    let visitors = 0;
+    for (const e of tallies.values()) visitors += e.tally?.visitors ?? 0;
+    for (const [k, e] of tallies) {
+      if (tallies.size <= 1 || (tallies.size <= KEPT && visitors <= KEPT_VISITORS)) break;
+      tallies.delete(k);
+      visitors -= e.tally?.visitors ?? 0;
+    }
+  }
 }
 
 /**

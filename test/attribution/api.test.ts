@@ -391,6 +391,28 @@ describe('attribution admin API', () => {
       }
     });
 
+    it('keeps at most four tallies, letting the least recently asked go first', async () => {
+      const ws = await workspace();
+      await ws.send(view('a', 'control', T0), convert('a1', T0 + MIN, { visitorId: 'a', value: 1 }));
+      await ws.run();
+      const store = t.store.attribution;
+      const attributedTo = store.attributedTo.bind(store);
+      let reads = 0;
+      store.attributedTo = async (...args) => { reads++; return attributedTo(...args); };
+      try {
+        // Five starts: five tallies asked for, one after the other.
+        for (let k = 0; k < 5; k++) await ws.results(`?from=${new Date(T0 - k * HOUR).toISOString()}`);
+        assert.equal(reads, 5);
+        await ws.results(`?from=${new Date(T0 - 4 * HOUR).toISOString()}`);
+        await ws.results(`?from=${new Date(T0 - HOUR).toISOString()}`);
+        assert.equal(reads, 5, 'the four most recent are kept');
+        await ws.results(`?from=${new Date(T0).toISOString()}`);
+        assert.equal(reads, 6, 'the least recently asked was let go, and is counted again');
+      } finally {
+        store.attributedTo = attributedTo;
+      }
+    });
+
     it('counts only the conversions of the goal asked for with goal=', async () => {
       const ws = await workspace();
       await ws.send(
