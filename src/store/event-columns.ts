@@ -133,6 +133,19 @@ export function concatColumns(chunks: readonly EventColumns[]): EventColumns {
   return { ...out, ...strings.layout() };
 }
 
+/** The reference of a chunk's string equal to `s` (its UTF-8 bytes), or 0 when the chunk has none. */
+export function refOf(c: EventColumns, s: Uint8Array): number {
+  const { offsets, bytes } = c;
+  for (let r = 1; r < offsets.length - 1; r++) {
+    const from = offsets[r]!;
+    if (offsets[r + 1]! - from !== s.length) continue;
+    let i = 0;
+    while (i < s.length && bytes[from + i] === s[i]) i++;
+    if (i === s.length) return r;
+  }
+  return 0;
+}
+
 /** The fields numberIds numbers, in the order it numbers them within an event. */
 const ID_FIELDS = [REF.visitorId, REF.sessionId, REF.optimization, REF.variation, REF.userId, REF.userDomain];
 

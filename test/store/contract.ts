@@ -367,6 +367,28 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         assert.deepEqual(await store.events.list('acme', { type: 'identify', limit: 10 }), []);
       });
 
+      it('filters by visitor id, and by user id and domain, newest first, with the other filters and the cursor', async () => {
+        const events: StoredEvent[] = [];
+        for (let i = 0; i < 12; i++) {
+          const [o] = await store.events.append({ events: [event('acme', {
+            type: i % 3 === 0 ? 'identify' : 'view', name: null, visitorId: i % 2 === 0 ? 'v-1' : 'v-2', userDomain: i % 3 === 0 ? 'crm' : null,
+            userId: i % 3 === 0 ? (i % 2 === 0 ? 'ü-1' : 'u-2') : null, value: null,
+          })], rejections: [] });
+          events.push(stored(o!));
+        }
+        await store.events.append({ events: [event('globex', { visitorId: 'v-1' })], rejections: [] });
+        const ids = (list: StoredEvent[]) => list.map((e) => e.id);
+        const newest = (pick: (e: StoredEvent) => boolean, n = 50) => ids(events.filter(pick).reverse().slice(0, n));
+        assert.deepEqual(ids(await store.events.list('acme', { visitorId: 'v-1', limit: 50 })), newest((e) => e.visitorId === 'v-1'));
+        assert.deepEqual(ids(await store.events.list('acme', { visitorId: 'v-1', limit: 2 })), newest((e) => e.visitorId === 'v-1', 2));
+        assert.deepEqual(ids(await store.events.list('acme', { userDomain: 'crm', userId: 'ü-1', limit: 50 })), newest((e) => e.userId === 'ü-1'));
+        assert.deepEqual(ids(await store.events.list('acme', { userDomain: 'other', userId: 'ü-1', limit: 50 })), []);
+        assert.deepEqual(ids(await store.events.list('acme', { visitorId: 'v-2', type: 'identify', limit: 50 })), newest((e) => e.visitorId === 'v-2' && e.type === 'identify'));
+        const cursor = events[6]!.id;
+        assert.deepEqual(ids(await store.events.list('acme', { visitorId: 'v-1', before: cursor, limit: 50 })), newest((e) => e.visitorId === 'v-1' && e.id < cursor));
+        assert.deepEqual(ids(await store.events.list('acme', { visitorId: 'nobody', limit: 50 })), []);
+      });
+
       it('finds an event by its idempotency key', async () => {
         const [e] = await seed([{ idempotencyKey: 'ORD-12345' }]);
         assert.deepEqual(await store.events.findByIdempotencyKey('acme', 'ORD-12345'), e);

@@ -268,6 +268,14 @@ describe('SQLite store: id filters of large segments', () => {
     assert.equal(await chunksRead(['s5', 'v70000']), all, 'one id per segment: both read');
   });
 
+  it('lists a visitor\'s events (admin events filter) from the segments that may hold them, in large and small segments alike', async () => {
+    for (const v of [5, 70_000, 139_999]) {
+      const found = await store.events.list('acme', { visitorId: `v${v}`, limit: 10 });
+      assert.deepEqual(found.map((e) => [e.visitorId, e.sessionId, e.occurredAt]), [[`v${v}`, `s${v}`, T0 + v]]);
+    }
+    assert.deepEqual(await store.events.list('acme', { visitorId: 'nobody', limit: 10 }), []);
+  });
+
   it('gives the segments of a database from before id filters their filters at the next compaction (a run), reading them whole until then', async () => {
     await store.close();
     const db = new Database(file);
