@@ -174,6 +174,8 @@ interface RunResult {
   ms: number; summary: { conversionsProcessed: number; attributed: number; changed: number }; maxRssKb: number;
   /** How long closing the store took after the run answered (writing the run's snapshot, when it wrote one), and the snapshots' size then. */
   afterMs: number; snapshotBytes: number;
+  /** Where a run's time went: until it had loaded the events (compaction included), judging every conversion, committing. */
+  phases: { loadMs: number; judgeMs: number; commitMs: number } | null;
 }
 
 /** One attribution run in a process of its own, so its peak RSS is its own. */
@@ -211,15 +213,20 @@ async function child(dataDir: string, what: string): Promise<void> {
   if (what === 'load') summary = { ...none, conversionsProcessed: (await loadWorkspace(store, WS, clock.now())).conversions.length };
   else if (what === 'results again') await reads.results!();
   else if (what in reads) await reads[what]!();
-  else summary = await new AttributionRunner(store, clock).run(WS);
+  else if (what !== 'run') throw new Error(`Unknown child task "${what}".`);
+  const marks: number[] = [];
+  const progress = (done: number, total: number) => { if (done === 0 || done === total) marks.push(performance.now() - started); };
+  if (what === 'run') summary = await new AttributionRunner(store, clock).run(WS, { onProgress: progress });
   const ms = performance.now() - started;
+  // onProgress is told 0 once loaded, then the total once judged (a workspace without conversions: the same instant).
+  const phases = what === 'run' && marks.length >= 2 ? { loadMs: marks[0]!, judgeMs: marks.at(-1)! - marks[0]!, commitMs: ms - marks.at(-1)! } : null;
   // A run answers once its outcomes are committed; the snapshot the next run starts from is
   // written after that, and closing the store waits for it.
   await store.close();
   const afterMs = performance.now() - started - ms;
   const dir = path.join(dataDir, 'attribution-snapshots');
   const snapshotBytes = fs.existsSync(dir) ? fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0) : 0;
-  process.send!({ ms, summary, maxRssKb: process.resourceUsage().maxRSS, afterMs, snapshotBytes } satisfies RunResult);
+  process.send!({ ms, summary, maxRssKb: process.resourceUsage().maxRSS, afterMs, snapshotBytes, phases } satisfies RunResult);
 }
 
 /** A day's worth of new activity for the steady-state run: 1 % more visitors, through the store's own append. */
@@ -289,6 +296,9 @@ async function main(): Promise<void> {
   const after = (r: RunResult) => ` — then ${s(r.afterMs)} to close the store (writing the snapshot the next run starts from, when due: ${mb(r.snapshotBytes / 1024)} on disk)`;
   console.log(line('first full run (merges the ingested segments, writes every outcome, reads every event)', first, rows) + after(first));
   console.log(line(`full run a day later (+${added.toLocaleString('en-US')} events; starts from the first run's snapshot)`, again, rows + added) + after(again));
+  for (const [label, r] of [['the first run', first], ['the run a day later', again]] as const) {
+    if (r.phases !== null) console.log(`where the time of ${label} went — loading (compaction included) ${s(r.phases.loadMs)}, judging every conversion ${s(r.phases.judgeMs)}, committing ${s(r.phases.commitMs)}`);
+  }
   console.log(`loading every event only, what a run without a snapshot does first (reading the events from SQLite, numbering their ids, building the index): ${s(load.ms)}, peak RSS ${mb(load.maxRssKb)}`);
   console.log(`reads at this scale, each alone in a process, over the outcomes of the runs: ${reads.map(([what, r]) => `${what} ${s(r.ms)} (max RSS ${mb(r.maxRssKb)})`).join(', ')}`);
   console.log(`baseline, DuckDB ASOF last-touch join: ${s(duck.ms)} (${duck.attributed.toLocaleString('en-US')} conversions with a view before them, on ${rows + added} events; load not timed)`);
