@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { ServiceError, type CanonicalEvent } from '../../src/core/index.js';
-import { eventAt, MIGRATIONS, openSqliteStore, RunWrites, type AppendBatch, type SqliteStore } from '../../src/store/index.js';
+import { eventAt, MIGRATIONS, openSqliteStore, type AppendBatch, type SqliteStore } from '../../src/store/index.js';
 import { Interner } from '../../src/core/interner.js';
 import { numberIds } from '../../src/store/event-columns.js';
 import { storeContract } from './contract.js';
@@ -83,29 +83,6 @@ describe('SQLite store', () => {
     } finally {
       other.close();
     }
-  });
-
-  it('answers a run\'s commit once it is durable, then copies its WAL into the database file on the next turn of the loop', async () => {
-    // Enough outcomes (about 7 MB of WAL) that SQLite's automatic checkpoint (at 1000 pages, 4 MB) would copy them within COMMIT.
-    const writes = new RunWrites();
-    for (let id = 1; id <= 40_000; id++) {
-      writes.add({
-        eventId: id, reason: null, goalId: 1, fingerprint: id,
-        attributions: [{ optimization: 'hero', variation: 'bold', viewedAt: T0, visitorId: `visitor-${id}` }], visitors: [`visitor-${id}`], deciding: null,
-      });
-    }
-    const run = { workspaceId: 'acme', mode: 'full' as const, until: T0, startedAt: T0, finishedAt: T0, conversionsProcessed: 40_000, attributed: 40_000,
-      notAttributed: 0, changed: 40_000, newlyAttributed: 40_000, unattributed: 0 };
-    const quality = { matchRate: { overall: { conversions: 0, matched: 0, matchRate: null }, byUserDomain: {}, byDialect: {} }, ingestionLagMs: {} };
-    const databaseBytes = () => fs.statSync(file).size;
-    const before = databaseBytes();
-    await store.attribution.commitRun(run, writes, quality);
-    assert.equal(databaseBytes(), before, 'the commit answered with its pages still in the WAL only');
-    assert.equal(count(`SELECT count(*) FROM attribution_runs WHERE workspace_id = 'acme'`), 1, 'another connection sees the run at once');
-    assert.equal((await store.attribution.outcomesOf('acme', [1, 40_000])).size, 2);
-    await new Promise((resolve) => setImmediate(resolve));
-    assert.ok(databaseBytes() > before + 4_000_000, `checkpointed on the next turn: ${before} -> ${databaseBytes()} bytes`);
-    assert.equal(store.db.pragma('wal_autocheckpoint', { simple: true }), 1000, 'every other commit checkpoints as SQLite does by default');
   });
 
   it('records each migration once, and reopening an existing file changes nothing', async () => {

@@ -37,9 +37,6 @@ function holderAlive(holder: string): boolean {
 
 const CHANGE_CHUNK = 10_000;
 
-/** SQLite's default wal_autocheckpoint, which every connection keeps but while it commits a run. */
-const AUTOCHECKPOINT_PAGES = 1000;
-
 /**
  * Workspaces with at least this many events are read for a run on a thread of their own
  * (readNumberedColumns): starting a thread costs tens of milliseconds, reading a million events
@@ -50,8 +47,6 @@ export const THREADED_READ_FROM = 100_000;
 export class SqliteAttributionStore implements AttributionStore {
   readonly #segments: EventSegments;
   readonly #outcomes: OutcomeChunks;
-  /** The checkpoint of the last run's commit, due on the next turn of the loop (see commitRun). */
-  #checkpointDue: NodeJS.Immediate | null = null;
 
   /**
    * `file`: the database's file, for a thread of its own to read a large workspace's events
@@ -100,40 +95,7 @@ export class SqliteAttributionStore implements AttributionStore {
   }
 
   async commitRun(run: Omit<AttributionRun, 'id'>, writes: RunWrites, quality: DataQualityFigures): Promise<AttributionRun> {
-    // A first run writes a hundred megabytes and more to the WAL. SQLite's automatic checkpoint
-    // would copy them into the database file, and fsync it, before COMMIT returns: up to a second
-    // of the run, measured, spent after its outcomes were durable (the WAL is synced at COMMIT).
-    // The run answers first; its checkpoint follows on the next turn of this thread's loop (the
-    // run's own thread in the service, never ingestion's writer).
-    this.db.pragma('wal_autocheckpoint = 0');
-    let id: number;
-    try {
-      id = this.#commitRun(run, writes, quality);
-    } finally {
-      this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
-    }
-    this.#checkpointDue ??= setImmediate(() => this.checkpointIfDue());
-    return { ...run, id };
-  }
-
-  /**
-   * The checkpoint a run's commit left for later, now (closing the store does it first): what
-   * the automatic checkpoint would have done, PASSIVE, so it waits for no reader or writer.
-   */
-  checkpointIfDue(): void {
-    if (this.#checkpointDue === null) return;
-    clearImmediate(this.#checkpointDue);
-    this.#checkpointDue = null;
-    if (!this.db.open) return;
-    try {
-      this.db.pragma('wal_checkpoint(PASSIVE)');
-    } catch {
-      // Left to the next automatic checkpoint (any connection's commit once the WAL holds 1000 pages).
-    }
-  }
-
-  #commitRun(run: Omit<AttributionRun, 'id'>, writes: RunWrites, quality: DataQualityFigures): number {
-    return this.db.transaction(() => {
+    const id = this.db.transaction(() => {
       const { lastInsertRowid } = this.db.prepare(`INSERT INTO attribution_runs (workspace_id, mode, until, started_at, finished_at, conversions_processed,
         attributed, not_attributed, changed, newly_attributed, unattributed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
         run.workspaceId, run.mode, run.until, run.startedAt, run.finishedAt, run.conversionsProcessed, run.attributed, run.notAttributed,
@@ -159,6 +121,7 @@ export class SqliteAttributionStore implements AttributionStore {
       }
       return runId;
     }).immediate();
+    return { ...run, id };
   }
 
   async dataQuality(workspaceId: string): Promise<{ run: AttributionRun; figures: DataQualityFigures } | null> {

@@ -75,7 +75,6 @@ export class SqliteStore implements Store {
     this.#closed = true;
     await this.attribution.snapshots?.settle();
     await this.events.writer.close();
-    this.attribution.checkpointIfDue();
     this.db.close();
   }
 }
