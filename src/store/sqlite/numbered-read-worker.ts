@@ -27,7 +27,9 @@ try {
     port.postMessage({ type: 'segment', segment: own, numbers, total } satisfies NumberedReadMessage, [own.buffer as ArrayBuffer, numbers.buffer as ArrayBuffer]);
   }))();
   const [arena, starts, table] = strings.parts();
-  port.postMessage({ type: 'done', read, arena, starts, table } satisfies NumberedReadMessage, [arena.buffer as ArrayBuffer, starts.buffer as ArrayBuffer, table.buffer as ArrayBuffer]);
+  // The interner's memory is shared (it reaches the other thread as it is); any other is moved.
+  const moved = [arena, starts, table].map((a) => a.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+  port.postMessage({ type: 'done', read, arena, starts, table } satisfies NumberedReadMessage, moved);
 } catch (err) {
   port.postMessage({ type: 'failed', message: err instanceof Error ? err.message : String(err) } satisfies NumberedReadMessage);
 } finally {
