@@ -121,7 +121,7 @@ export class RunWrites {
 
   /**
    * The outcomes written here, as arrays another thread can send (their blocks' memory can move
-   * with the message): what adoptBlocks() and appendOutcomes() take. Restatements are not included: they are recorded
+   * with the message): what append() takes. Restatements are not included: they are recorded
    * once every outcome of a run is in one RunWrites.
    */
   parts(): RunWritesParts {
@@ -132,22 +132,15 @@ export class RunWrites {
     };
   }
 
-  /** Takes another RunWrites' blocks (its parts()) for appendOutcomes(); answers the number its first block has here. */
-  adoptBlocks(p: RunWritesParts): number {
-    const first = this.#blocks.length;
+  /** Adds the outcomes another RunWrites wrote (its parts()), all of them after those here in event id order. */
+  append(p: RunWritesParts): void {
+    const n = p.eventId.length;
+    if (n === 0) return;
+    if (this.#openStart >= 0) throw new Error('RunWrites.append: an outcome is still being written.');
+    if (this.length > 0 && p.eventId[0]! <= this.#eventId.get(this.length - 1)) throw new Error('RunWrites.append: outcomes must come in event id order.');
+    const blocks = this.#blocks.length;
     for (const b of p.blocks) this.#blocks.push(JsonBytes.adopt(b));
-    return first;
-  }
-
-  /**
-   * Adds outcomes [from, to) of another RunWrites (its parts(), whose blocks adoptBlocks() took
-   * as number `blocks` on), all of them after those here in event id order.
-   */
-  appendOutcomes(p: RunWritesParts, blocks: number, from: number, to: number): void {
-    if (from >= to) return;
-    if (this.#openStart >= 0) throw new Error('RunWrites.appendOutcomes: an outcome is still being written.');
-    if (this.length > 0 && p.eventId[from]! <= this.#eventId.get(this.length - 1)) throw new Error('RunWrites.appendOutcomes: outcomes must come in event id order.');
-    for (let i = from; i < to; i++) {
+    for (let i = 0; i < n; i++) {
       this.#eventId.push(p.eventId[i]!);
       this.#fingerprint.push(p.fingerprint[i]!);
       this.#goalId.push(p.goalId[i]!);

@@ -286,7 +286,7 @@ describe('attribution runs over the real store', () => {
    * `untils` (sorted) and a last one at END.
    */
   /** `between`: called after each batch is stored (before its run) and after each run, with the workspace. */
-  async function play(h: History, untils: number[], between?: (ws: string) => Promise<void>, options: Pick<RunOptions, 'twoThreads'> = {}) {
+  async function play(h: History, untils: number[], between?: (ws: string) => Promise<void>, options: Pick<RunOptions, 'judgeOnTwoThreadsFrom'> = {}) {
     const ws = `det-${++n}`;
     await t.app.admin.createWorkspace({ id: ws, settings: { sessionTimeoutMinutes: h.timeoutMinutes, sessionMaxHours: h.maxHours } });
     const signup = await t.store.goals.create(ws, 'signup', 'Signup', at(h.created));
@@ -365,8 +365,8 @@ describe('attribution runs over the real store', () => {
     };
     // Spawning a thread per run under tsx takes a while: fewer histories than the other properties.
     await fc.assert(fc.asyncProperty(historyArb, untilsArb, async (h, untils) => {
-      const one = await play(h, untils, undefined, { twoThreads: { from: Number.POSITIVE_INFINITY } });
-      const two = await play(h, untils, undefined, { twoThreads: { from: 1, chunk: 2 } });
+      const one = await play(h, untils, undefined, { judgeOnTwoThreadsFrom: Number.POSITIVE_INFINITY });
+      const two = await play(h, untils, undefined, { judgeOnTwoThreadsFrom: 1 });
       assert.deepEqual(await left(two), await left(one));
     }), { numRuns: 15 });
   });

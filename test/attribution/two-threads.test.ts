@@ -8,11 +8,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { CanonicalEvent } from '../../src/core/index.js';
-import { ActivityIndex, loadWorkspace, type RunOptions } from '../../src/attribution/index.js';
-import { judgeChunks, judgeRange, mergeChunks } from '../../src/attribution/judge-range.js';
+import { ActivityIndex } from '../../src/attribution/index.js';
 import { Conversions } from '../../src/attribution/conversions.js';
-import { ChunkCounters, judgeOnThread } from '../../src/attribution/judge-thread.js';
-import type { OutcomeChange, RunWrites } from '../../src/store/index.js';
+import { judgeOnThread } from '../../src/attribution/judge-thread.js';
+import type { OutcomeChange } from '../../src/store/index.js';
 import { T0, testApp, type TestApp } from '../helpers/app.js';
 
 const MIN = 60_000;
@@ -39,8 +38,8 @@ describe('judging a run on two threads', () => {
     return goalId;
   }
 
-  /** Plays the same story into workspace `ws`, each run judged as `twoThreads` says; answers everything the runs left. */
-  async function story(ws: string, twoThreads: RunOptions['twoThreads']) {
+  /** Plays the same story into workspace `ws`, each run judged with `judgeOnTwoThreadsFrom`; answers everything the runs left. */
+  async function story(ws: string, judgeOnTwoThreadsFrom: number) {
     const goalId = await workspace(ws);
     const append = (events: Omit<CanonicalEvent, 'workspaceId'>[]) => t.store.events.append({ events: events.map((e) => ({ ...e, workspaceId: ws })), rejections: [] });
     const view = (n: number, at: number, variation: string) =>
@@ -57,13 +56,13 @@ describe('judging a run on two threads', () => {
     }
     await append([6, 7].map((n) => ({ ...base, type: 'custom' as const, name: 'signup', occurredAt: T0 + 4 * MIN, receivedAt: T0, visitorId: `v${n}`, sessionId: `s${n}` })));
     t.clock.set(T0);
-    const runs = [await t.app.runner.run(ws, { twoThreads })];
+    const runs = [await t.app.runner.run(ws, { judgeOnTwoThreadsFrom })];
     // Then: the goal is renamed before the custom events' time (they are conversions no more), and
     // visitors 1 and 5 turn out to have viewed the other variation later in their session.
     await t.store.goals.rename(ws, goalId, 'registration', T0 + MIN);
     await append([1, 5].map((n) => view(n, T0 - 100 * MIN + n * 5 * MIN + 5 * MIN, n % 2 === 0 ? 'b' : 'a')));
     t.clock.set(T0 + 10 * MIN);
-    runs.push(await t.app.runner.run(ws, { twoThreads }));
+    runs.push(await t.app.runner.run(ws, { judgeOnTwoThreadsFrom }));
     const restatements: OutcomeChange[][] = [];
     for (const r of runs) {
       const changes: OutcomeChange[] = [];
@@ -77,9 +76,8 @@ describe('judging a run on two threads', () => {
   }
 
   it('writes, rewrites and withdraws the outcomes of the second thread\'s half as one thread does', async () => {
-    const one = await story('one', { from: Number.POSITIVE_INFINITY });
-    // Chunks of 4: the last chunk, the second thread's, holds the second run's rewrite of visitor 5 and both withdrawals.
-    const two = await story('two', { from: 1, chunk: 4 });
+    const one = await story('one', Number.POSITIVE_INFINITY);
+    const two = await story('two', 1);
     // The story does what it says, in the later half too: both custom events withdrawn, visitor 5's outcome rewritten.
     assert.equal(one.runs[0]!.conversionsProcessed, 10);
     assert.equal(one.runs[1]!.conversionsProcessed, 8);
@@ -95,41 +93,14 @@ describe('judging a run on two threads', () => {
     assert.deepEqual(two.quality, one.quality);
   });
 
-  it('puts together chunks claimed in any order by two threads as one thread judging every conversion finds them', async () => {
-    await story('one', { from: Number.POSITIVE_INFINITY });
-    const loaded = await loadWorkspace(t.store, 'one', t.clock.now());
-    const total = loaded.conversions.length;
-    assert.equal(total, 8);
-    const ids = Array.from({ length: total }, (_, i) => loaded.conversions.idAt(i));
-    const once = judgeRange(loaded.ctx, loaded.conversions, 0, total, { ids: new Float64Array(0), prints: new Float64Array(0) });
-    const print = (id: number) => once.writes.fingerprint(ids.indexOf(id));
-    // Stored outcomes: one before the first conversion, unchanged ones, changed ones, one between conversions, one after the last.
-    const stored: [number, number][] = [[ids[0]! - 1, 1], [ids[0]!, print(ids[0]!)], [ids[1]!, 2], [ids[2]! + 1, 3], [ids[3]!, print(ids[3]!)],
-      [ids[5]!, 4], [ids[6]!, print(ids[6]!)], [ids[7]! + 1, 5]];
-    const before = { ids: Float64Array.from(stored, ([id]) => id), prints: Float64Array.from(stored, ([, p]) => p) };
-    const one = judgeRange(loaded.ctx, loaded.conversions, 0, total, before);
-    assert.deepEqual(one.withdrawn, [ids[0]! - 1, ids[2]! + 1, ids[7]! + 1]);
-    assert.deepEqual(one.rewritten, [ids[1]!, ids[5]!]);
-    // Chunks of 2 (four chunks): the first thread claims chunks 0 and 2, the second chunk 1, then judges the last.
-    const claims = (list: number[]) => () => list.shift() ?? 99;
-    const first = judgeChunks(loaded.ctx, loaded.conversions, before, 2, claims([0, 2]), () => {}, false);
-    const second = judgeChunks(loaded.ctx, loaded.conversions, before, 2, claims([1]), () => {}, true);
-    const merged = mergeChunks([first, second]);
-    const written = (w: RunWrites) => Array.from({ length: w.length }, (_, i) => [w.eventId(i), w.fingerprint(i), w.reason(i), w.attributionsText(i)]);
-    assert.deepEqual(written(merged.writes), written(one.writes));
-    assert.deepEqual([merged.rewritten, merged.withdrawn, merged.attributed], [one.rewritten, one.withdrawn, one.attributed]);
-    assert.deepEqual(merged.quality.figures(), one.quality.figures());
-  });
-
   it('fails clearly when the second thread cannot judge (a run then fails as a whole, committing nothing)', async () => {
-    const rules = { timeoutMs: 30 * MIN, maxMs: 24 * 60 * MIN };
-    const activity = new ActivityIndex(rules);
+    const activity = new ActivityIndex({ timeoutMs: 30 * MIN, maxMs: 24 * 60 * MIN });
     activity.add({ id: 1, type: 'view', occurredAt: T0, receivedAt: T0, visitorId: 'v1', sessionId: 's1', userDomain: null, userId: null, optimization: 'hero', variation: 'a' });
-    const parts = activity.parts();
-    // Where the index's activity ends (actStart's last value, in the memory the threads share), told wrong.
-    const actStart = parts[5] as Int32Array;
-    actStart[actStart.length - 1] = 99;
-    const thread = judgeOnThread({ goalsByName: new Map(), optimizations: [], activity }, rules, new Conversions(activity), { ids: new Float64Array(0), prints: new Float64Array(0) }, 4, new ChunkCounters());
-    await assert.rejects(thread.done, /^Error: Judging conversions on a second thread failed: Activity snapshot: the columns do not fit the strings\.$/);
+    activity.build();
+    const conversions = new Conversions(activity);
+    const ctx = { goalsByName: new Map(), optimizations: [], activity };
+    // Conversions [0, 3) of none: the thread finds no conversions where it was told to look.
+    const thread = judgeOnThread(ctx, { timeoutMs: 30 * MIN, maxMs: 24 * 60 * MIN }, conversions, 0, 3, { ids: new Float64Array(0), prints: new Float64Array(0) });
+    await assert.rejects(thread.done, /^Error: Judging conversions 0-3 on a second thread failed: There are no conversions 0-3 to judge \(0 in all\)\.$/);
   });
 });
