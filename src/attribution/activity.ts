@@ -1,6 +1,5 @@
 import { REF, typeCode, type EventColumns, type ScannedEvent } from '../store/index.js';
-import { f64, i32, sharedI32 } from './columns.js';
-import { sharedF64Array, sharedI32Array } from '../core/column.js';
+import { f64, i32 } from './columns.js';
 import type { Fingerprint } from './fingerprint.js';
 import { Interner } from '../core/interner.js';
 import type { JsonBytes } from '../core/json-bytes.js';
@@ -107,7 +106,7 @@ function lengthened(c: Col, n: number): Col | null {
  */
 function group(keys: number, oldStart: Int32Array, old: readonly Col[], key: Int32Array): Grouped {
   const oldKeys = oldStart.length - 1;
-  const start = sharedI32Array(keys + 1);
+  const start = new Int32Array(keys + 1);
   const touched = new Uint8Array(keys);
   for (let k = 0; k < oldKeys; k++) start[k + 1] = oldStart[k + 1]! - oldStart[k]!;
   for (let i = 0; i < key.length; i++) {
@@ -129,7 +128,7 @@ function group(keys: number, oldStart: Int32Array, old: readonly Col[], key: Int
       end = k;
     }
   } else {
-    cols = old.map((c) => (c instanceof Float64Array ? sharedF64Array(total) : sharedI32Array(total)));
+    cols = old.map((c) => (c instanceof Float64Array ? new Float64Array(total) : new Int32Array(total)));
     for (let k = 0; k < oldKeys;) {
       const shift = start[k]! - oldStart[k]!;
       let end = k + 1;
@@ -154,7 +153,7 @@ function group(keys: number, oldStart: Int32Array, old: readonly Col[], key: Int
 export class ActivityIndex {
   #strings = new Interner();
   /** Per string number: the first visitor seen with it as a session id, + 1 (0: not a session). */
-  readonly #sessionVisitor = sharedI32();
+  readonly #sessionVisitor = i32();
   readonly #sessionOthers = new Map<number, number[]>();
   // Events as added, before build().
   readonly #act = { v: i32(), t: f64() };
@@ -339,9 +338,7 @@ export class ActivityIndex {
     const b = this.#ready();
     const others: number[] = [];
     for (const [session, visitors] of this.#sessionOthers) others.push(session, visitors.length, ...visitors);
-    const othersArray = sharedI32Array(others.length);
-    othersArray.set(others);
-    return [...this.#strings.parts(), this.#sessionVisitor.view(), othersArray, ...BUILT.map((k) => b[k])];
+    return [...this.#strings.parts(), this.#sessionVisitor.view(), Int32Array.from(others), ...BUILT.map((k) => b[k])];
   }
 
   /** The index parts() described, on these arrays (adopted as they are); throws when they do not fit together. */
@@ -351,7 +348,7 @@ export class ActivityIndex {
     if (!(arena instanceof Uint8Array) || !i32s.every((p) => p instanceof Int32Array) || built.length !== BUILT.length) throw new Error('Activity snapshot: unexpected parts.');
     const index = new ActivityIndex(rules);
     index.#strings = Interner.fromParts(arena, starts as Int32Array, table as Int32Array);
-    index.#sessionVisitor.adopt(sessionVisitor as Int32Array);
+    index.#sessionVisitor.adopt(sessionVisitor as Int32Array<ArrayBuffer>);
     const o = others as Int32Array;
     for (let i = 0; i < o.length; i += 2 + o[i + 1]!) index.#sessionOthers.set(o[i]!, Array.from(o.subarray(i + 2, i + 2 + o[i + 1]!)));
     const b = Object.fromEntries(BUILT.map((k, i) => [k, built[i]])) as unknown as Built;

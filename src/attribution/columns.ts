@@ -1,1 +1,1 @@
-export { Column, f64, i32, sharedF64, sharedI32 } from '../core/column.js';
+export { Column, f64, i32 } from '../core/column.js';

@@ -2,7 +2,7 @@ import { DIALECTS, EVENT_TYPES, type DialectName, type EventType } from '../core
 import { REF, stringAt, type EventColumns } from '../store/index.js';
 import type { ActivityIndex } from './activity.js';
 import type { ConversionInput, ConversionRef } from './engine.js';
-import { sharedF64, sharedI32, type Column } from './columns.js';
+import { f64, i32, type Column } from './columns.js';
 
 /** A conversion as a run judges it, with what results and data quality read. */
 export interface Conversion extends ConversionInput {
@@ -18,18 +18,17 @@ const { name: NAME, visitorId: VISITOR, sessionId: SESSION, userDomain: DOMAIN, 
  * time (and collected young).
  */
 export class Conversions {
-  // In shared memory, as the activity index is (a second thread judges part of a large run's conversions).
-  readonly #id = sharedF64();
-  readonly #occurredAt = sharedF64();
-  readonly #receivedAt = sharedF64();
-  readonly #value = sharedF64();
-  readonly #source = sharedI32();
-  readonly #visitor = sharedI32();
-  readonly #session = sharedI32();
-  readonly #domain = sharedI32();
-  readonly #user = sharedI32();
+  readonly #id = f64();
+  readonly #occurredAt = f64();
+  readonly #receivedAt = f64();
+  readonly #value = f64();
+  readonly #source = i32();
+  readonly #visitor = i32();
+  readonly #session = i32();
+  readonly #domain = i32();
+  readonly #user = i32();
   /** Conversion i is named #names[#name[i]]: a workspace's conversions have a few distinct names. */
-  readonly #name = sharedI32();
+  readonly #name = i32();
   readonly #names: string[] = [];
   readonly #nameNumbers = new Map<string, number>();
 

@@ -1,13 +1,6 @@
 import type { DataQualityFigures } from '../store/index.js';
 
 interface Count { conversions: number; matched: number }
-
-/** A tally as plain data (QualityTally.parts): [key, conversions, matched] per userDomain and per dialect, and each dialect's lags. */
-export interface QualityParts {
-  byDomain: [string, number, number][];
-  byDialect: [string, number, number][];
-  lags: [string, Float64Array][];
-}
 const rate = (m: Count) => ({ ...m, matchRate: m.conversions === 0 ? null : m.matched / m.conversions });
 
 /** The element at quantile p of sorted values (nearest rank, rounded down), or null when there are none. */
@@ -45,33 +38,6 @@ export class QualityTally {
     let lags = this.#lags.get(dialect);
     if (lags === undefined) this.#lags.set(dialect, (lags = []));
     lags.push(Math.max(0, lagMs));
-  }
-
-  /** What was tallied, as plain data another thread can send (merge() takes it). */
-  parts(): QualityParts {
-    const counts = (map: Map<string, Count>) => [...map].map(([k, m]) => [k, m.conversions, m.matched] as [string, number, number]);
-    return { byDomain: counts(this.#byDomain), byDialect: counts(this.#byDialect), lags: [...this.#lags].map(([k, list]) => [k, Float64Array.from(list)]) };
-  }
-
-  /** Adds what another tally counted (parts()), as if its conversions had been added here. */
-  merge(p: QualityParts): void {
-    const add = (map: Map<string, Count>, entries: QualityParts['byDomain']) => {
-      for (const [k, conversions, matched] of entries) {
-        const m = map.get(k);
-        if (m === undefined) map.set(k, { conversions, matched });
-        else {
-          m.conversions += conversions;
-          m.matched += matched;
-        }
-      }
-    };
-    add(this.#byDomain, p.byDomain);
-    add(this.#byDialect, p.byDialect);
-    for (const [dialect, values] of p.lags) {
-      let lags = this.#lags.get(dialect);
-      if (lags === undefined) this.#lags.set(dialect, (lags = []));
-      for (const x of values) lags.push(x);
-    }
   }
 
   figures(): DataQualityFigures {

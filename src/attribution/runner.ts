@@ -3,9 +3,10 @@ import { processIdentity, ServiceError, type Clock } from '../core/index.js';
 import {
   attributionsJson, RunWrites, summaryJson, summaryJsonOf, type AttributionRun, type DataQualityFigures, type Store,
 } from '../store/index.js';
-import { availableParallelism } from 'node:os';
-import { fingerprintsBetween, firstAtOrAbove, judgeRange, type JudgedRange } from './judge-range.js';
-import { JUDGE_ON_TWO_THREADS_FROM, judgeOnThread, shareable } from './judge-thread.js';
+import { Fingerprint } from './fingerprint.js';
+import { ActivityIndex, VisitorSet } from './activity.js';
+import { judge, Judgement, namesAVisitor, type ConversionRef } from './engine.js';
+import { domainKey, QualityTally } from './quality.js';
 import { loadForRun } from './snapshot.js';
 
 export interface RunOptions {
@@ -14,8 +15,6 @@ export interface RunOptions {
   mode?: 'full' | 'incremental';
   /** Told how far the run is: after loading, then every 10,000 conversions judged. */
   onProgress?: (done: number, total: number) => void;
-  /** Runs with at least this many conversions judge part of them on a second thread (JUDGE_ON_TWO_THREADS_FROM; tests set fewer). */
-  judgeOnTwoThreadsFrom?: number;
 }
 
 /** What `POST …/attribution/run` and `closeloop attribute` answer. */
@@ -83,6 +82,44 @@ export async function runOnce(store: Store, clock: Clock, workspaceId: string, o
 }
 
 /**
+ * Writes the outcome a judgement stands for into the run's writes, in the form the store keeps
+ * (outcome-codec.ts), straight from the judgement's numbers: a first run writes a million of
+ * these, and making an Outcome object, then strings, then chunks of strings, cost more than judging.
+ */
+function writeOutcome(writes: RunWrites, eventId: number, j: Judgement, a: ActivityIndex, fingerprint: number): number {
+  const out = writes.attributionsOut().char('[');
+  if (j.reason === null) {
+    for (let k = 0; k < j.attributionCount; k++) {
+      const x = j.attributions[k]!;
+      if (k > 0) out.char(',');
+      out.char('[').string(x.optimization).char(',');
+      a.writeName(out, x.variation);
+      out.char(',').num(x.viewedAt).char(',');
+      a.writeName(out, x.visitor);
+      out.char(']');
+    }
+  }
+  out.char(']');
+  writes.detailOut().char('[').char('[');
+  for (let k = 0; k < j.visitors.size; k++) {
+    if (k > 0) out.char(',');
+    a.writeName(out, j.visitors.items[k]!);
+  }
+  out.char(']').char(',');
+  const d = j.deciding;
+  if (!j.hasDeciding()) out.ascii('null');
+  else {
+    out.char('[').string(d.optimization).char(',');
+    a.writeName(out, d.variation);
+    out.char(',').num(d.viewedAt).char(',');
+    a.writeName(out, d.visitor);
+    out.char(',').num(d.sessionStart).char(',').num(d.sessionEnd).char(']');
+  }
+  out.char(']');
+  return writes.end(eventId, j.reason, j.goalId, fingerprint);
+}
+
+/**
  * What judging every conversion found: the outcomes to write, the stored ones they replace, those
  * to withdraw; and the snapshot of what it loaded, to write for the next run.
  */
@@ -92,44 +129,51 @@ interface Judged {
   saveSnapshot: (() => Promise<void>) | null;
 }
 
-/**
- * Judges every conversion. A large run judges its last conversions on a second thread meanwhile
- * (judge-thread.ts), over the same memory; the answer is the one a single thread gives, put
- * together in event id order.
- */
 async function judgeAll(store: Store, workspaceId: string, until: number, options: RunOptions): Promise<Judged> {
   const loaded = await loadForRun(store, workspaceId, until, () => store.attribution.fingerprints(workspaceId));
+  // Stored outcomes by fingerprint: an unchanged outcome costs a number compared, not a row parsed
+  // (nor an Outcome made). Both lists are in event id order, so one pass walks them side by side.
   const before = loaded.alongside;
+  const writes = new RunWrites();
+  const rewritten: number[] = [];
+  const withdrawn: number[] = [];
+  let attributed = 0;
   const total = loaded.conversions.length;
-  const conversions = loaded.conversions;
+  const judgement = new Judgement();
+  const print = new Fingerprint();
+  const activity = loaded.ctx.activity;
+  // Data quality, tallied on the way: whether each conversion names a visitor is what judging resolves.
+  const quality = new QualityTally();
+  const domains = new Map<number, string>();
+  const domainOf = (d: number) => {
+    let name = domains.get(d);
+    if (name === undefined) domains.set(d, (name = activity.nameOf(d)));
+    return name;
+  };
+  const scratch = new VisitorSet();
+  // One conversion object, refilled for each (judge() keeps nothing of it).
+  const c: ConversionRef = { id: 0, name: '', occurredAt: 0, receivedAt: 0, visitor: -1, session: -1, domain: -1, user: -1 };
+  let k = 0;
   options.onProgress?.(0, total);
-  const from = options.judgeOnTwoThreadsFrom ?? JUDGE_ON_TWO_THREADS_FROM;
-  // Half each: the second thread starts later (a tenth of a second) but judges a little faster (a younger heap).
-  const split = total >= from && availableParallelism() >= 2 && shareable(loaded.ctx.activity, conversions) ? Math.floor(total / 2) : total;
-  // The stored fingerprints split where the conversions do (by event id).
-  const beforeSplit = split < total ? firstAtOrAbove(before.ids, conversions.idAt(split)) : before.ids.length;
-  const other = split < total
-    ? judgeOnThread(loaded.ctx, loaded.rules, conversions, split, total, fingerprintsBetween(before, beforeSplit, before.ids.length, true))
-    : null;
-  let mine: JudgedRange;
-  try {
-    mine = judgeRange(loaded.ctx, conversions, 0, split, fingerprintsBetween(before, 0, beforeSplit), (n) => {
-      if (n < split) options.onProgress?.(n + (other?.judged() ?? 0), total);
-    });
-  } catch (err) {
-    other?.stop();
-    throw err;
+  for (let i = 0; i < total; i++) {
+    if (i > 0 && i % 10_000 === 0) options.onProgress?.(i, total);
+    loaded.conversions.refAt(i, c);
+    if (i > 0 && c.id <= loaded.conversions.idAt(i - 1)) throw new Error(`Conversions must be judged in event id order (${c.id} after ${loaded.conversions.idAt(i - 1)}).`);
+    judge(c, loaded.ctx, judgement);
+    if (judgement.reason === null) attributed++;
+    // A conversion whose goal failed rule 1 was judged before its visitors were resolved.
+    const matched = judgement.goalId !== null ? judgement.visitors.size > 0 : namesAVisitor(c, activity, scratch);
+    const domain = domainKey(c.domain >= 0 ? domainOf(c.domain) : null, c.session >= 0, c.visitor >= 0);
+    quality.add(domain, loaded.conversions.sourceAt(i), matched, c.receivedAt - c.occurredAt);
+    const fp = judgement.fingerprint(activity, print);
+    while (k < before.ids.length && before.ids[k]! < c.id) withdrawn.push(before.ids[k++]!);
+    const known = k < before.ids.length && before.ids[k] === c.id;
+    const old = known ? before.prints[k++]! : undefined;
+    if (old === fp) continue;
+    writeOutcome(writes, c.id, judgement, activity, fp);
+    if (known) rewritten.push(c.id);
   }
-  const { writes, rewritten, withdrawn, quality } = mine;
-  let attributed = mine.attributed;
-  if (other !== null) {
-    const theirs = await other.done;
-    writes.append(theirs.writes);
-    rewritten.push(...theirs.rewritten);
-    withdrawn.push(...theirs.withdrawn);
-    attributed += theirs.attributed;
-    quality.merge(theirs.quality);
-  }
+  while (k < before.ids.length) withdrawn.push(before.ids[k++]!);
   return { writes, rewritten, withdrawn, attributed, total, quality: quality.figures(), saveSnapshot: loaded.save };
 }
 

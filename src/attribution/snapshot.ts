@@ -1,4 +1,3 @@
-import { sharedF64Array, sharedI32Array } from '../core/column.js';
 import type { SnapshotFile, Store } from '../store/index.js';
 import { ActivityIndex } from './activity.js';
 import { Conversions } from './conversions.js';
@@ -68,9 +67,7 @@ async function readSnapshot(file: SnapshotFile): Promise<{ header: Header; array
   for (const { kind, length: n } of header.sections) {
     const Kind = KINDS[kind];
     if (Kind === undefined || !Number.isSafeInteger(n) || n < 0 || at + n * Kind.BYTES_PER_ELEMENT > file.size) throw new Error('Snapshot: a section runs past the end.');
-    // In shared memory, as a run's index is (a second thread judges part of a large run's conversions).
-    const room = n + Math.max(n >>> 4, 64);
-    const a = kind === 'f64' ? sharedF64Array(room) : kind === 'i32' ? sharedI32Array(room) : new Uint8Array(new SharedArrayBuffer(room));
+    const a = new Kind(n + Math.max(n >>> 4, 64));
     reads.push(file.read(new Uint8Array(a.buffer, 0, n * Kind.BYTES_PER_ELEMENT), at));
     arrays.push(a.subarray(0, n));
     at += pad8(n * Kind.BYTES_PER_ELEMENT);

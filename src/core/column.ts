@@ -50,19 +50,3 @@ export class Column<A extends Float64Array | Int32Array> {
 
 export const f64 = (capacity?: number) => new Column((n) => new Float64Array(n), capacity);
 export const i32 = (capacity?: number) => new Column((n) => new Int32Array(n), capacity);
-
-/**
- * Typed arrays over SharedArrayBuffers: a run's activity index, its interner and its conversions
- * live in them, so that a second thread can judge part of a run's conversions over the very same
- * memory (attribution/judge-worker.ts) rather than a copy of hundreds of megabytes. They are read
- * and written as any typed array, as fast (measured), and zero-filled as new ArrayBuffers are.
- */
-export const sharedF64Array = (n: number): Float64Array => new Float64Array(new SharedArrayBuffer(n * Float64Array.BYTES_PER_ELEMENT));
-export const sharedI32Array = (n: number): Int32Array => new Int32Array(new SharedArrayBuffer(n * Int32Array.BYTES_PER_ELEMENT));
-export const sharedBytes = (n: number): Buffer => Buffer.from(new SharedArrayBuffer(n));
-/** Whether another thread given this array sees the same memory. */
-export const isShared = (a: ArrayBufferView): boolean => a.buffer instanceof SharedArrayBuffer;
-
-/** Growable columns in shared memory (see sharedF64Array). */
-export const sharedF64 = (capacity?: number) => new Column<Float64Array>(sharedF64Array, capacity);
-export const sharedI32 = (capacity?: number) => new Column<Int32Array>(sharedI32Array, capacity);

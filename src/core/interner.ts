@@ -1,4 +1,3 @@
-import { sharedBytes, sharedI32Array } from './column.js';
 import type { JsonBytes } from './json-bytes.js';
 
 /**
@@ -6,19 +5,18 @@ import type { JsonBytes } from './json-bytes.js';
  * each: a run meets millions of visitor, session and user ids, and a Map<string, number> costs a
  * string, its hash and a map entry apiece (seconds and hundreds of megabytes at ten million
  * events). Here the bytes go into one growing arena, and an open-addressing table of numbers
- * finds them again; a string is decoded only when someone asks for its name. Its arrays are in
- * shared memory, so that another thread can read the same strings (attribution/judge-worker.ts).
+ * finds them again; a string is decoded only when someone asks for its name.
  */
 export class Interner {
-  #arena: Buffer = sharedBytes(1 << 16);
+  #arena = Buffer.allocUnsafe(1 << 16);
   #used = 0;
   /** String k is arena[starts[k] .. starts[k + 1]). */
-  #starts: Int32Array = sharedI32Array(1 << 12);
+  #starts: Int32Array<ArrayBuffer> = new Int32Array(1 << 12);
   /**
    * Slot i is table[2i] = string number + 1 (0: empty) and table[2i + 1] = its hash, side by side
    * so that a probe reads one cache line. Kept at most half full.
    */
-  #table: Int32Array = sharedI32Array(2 << 13);
+  #table = new Int32Array(2 << 13);
   #count = 0;
 
   get size(): number {
@@ -78,12 +76,12 @@ export class Interner {
   /** An interner holding what parts() gave (a snapshot's arrays, adopted as they are). */
   static fromParts(arena: Uint8Array, starts: Int32Array, table: Int32Array): Interner {
     const out = new Interner();
-    out.#arena = Buffer.from(arena.buffer, arena.byteOffset, arena.byteLength);
+    out.#arena = Buffer.from(arena.buffer as ArrayBuffer, arena.byteOffset, arena.byteLength);
     out.#used = arena.byteLength;
-    out.#starts = starts;
+    out.#starts = starts as Int32Array<ArrayBuffer>;
     out.#count = starts.length;
     if (table.length < 4 || (table.length & (table.length - 1)) !== 0 || starts.length * 2 > table.length >>> 1) throw new Error('Interner parts: the table does not fit the strings.');
-    out.#table = table;
+    out.#table = table as Int32Array<ArrayBuffer>;
     return out;
   }
 
@@ -137,7 +135,7 @@ export class Interner {
     if (k === this.#starts.length) this.#starts = grow(this.#starts, Math.max(this.#starts.length * 2, 1 << 12));
     const length = to - from;
     if (this.#used + length > this.#arena.length) {
-      const next = sharedBytes(Math.max(this.#arena.length * 2, this.#used + length));
+      const next = Buffer.allocUnsafe(Math.max(this.#arena.length * 2, this.#used + length));
       this.#arena.copy(next, 0, 0, this.#used);
       this.#arena = next;
     }
@@ -159,7 +157,7 @@ export class Interner {
 
   #rehash(slots: number): void {
     const old = this.#table;
-    const table = sharedI32Array(2 * slots);
+    const table = new Int32Array(2 * slots);
     const mask = slots - 1;
     for (let i = 0; i < old.length; i += 2) {
       if (old[i] === 0) continue;
@@ -172,8 +170,8 @@ export class Interner {
   }
 }
 
-function grow(a: Int32Array, size: number): Int32Array {
-  const next = sharedI32Array(size);
+function grow(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(size);
   next.set(a);
   return next;
 }

@@ -24,14 +24,6 @@ export class JsonBytes {
     return this.#n;
   }
 
-  /** A writer whose first `bytes.length` bytes are these, written elsewhere (another thread's bytes(), handed over). */
-  static adopt(bytes: Uint8Array): JsonBytes {
-    const out = new JsonBytes(0);
-    out.#buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    out.#n = bytes.byteLength;
-    return out;
-  }
-
   /** Forgets what was written, keeping the memory. */
   reset(): this {
     this.#n = 0;

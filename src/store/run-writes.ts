@@ -18,14 +18,6 @@ export interface OutcomeValues {
   deciding: DecidingDetail | null;
 }
 
-/** A RunWrites' outcomes as arrays (RunWrites.parts, RunWrites.append). */
-export interface RunWritesParts {
-  blocks: Uint8Array[];
-  eventId: Float64Array; fingerprint: Float64Array; goalId: Float64Array;
-  reason: (string | null)[];
-  block: Int32Array; start: Int32Array; split: Int32Array; end: Int32Array;
-}
-
 /**
  * What one attribution run writes: its new and changed outcomes (in event id order), the stored
  * outcomes it withdraws, and its restatement (what changed for whom). Outcomes are kept as JSON
@@ -117,39 +109,6 @@ export class RunWrites {
       .char(',').num(d.sessionStart).char(',').num(d.sessionEnd).char(']');
     out.char(']');
     return this.end(o.eventId, o.reason, o.goalId, o.fingerprint);
-  }
-
-  /**
-   * The outcomes written here, as arrays another thread can send (their blocks' memory can move
-   * with the message): what append() takes. Restatements are not included: they are recorded
-   * once every outcome of a run is in one RunWrites.
-   */
-  parts(): RunWritesParts {
-    if (this.changes > 0) throw new Error('RunWrites.parts: restatements are recorded after the outcomes are put together.');
-    return {
-      blocks: this.#blocks.map((b) => b.bytes()), eventId: this.#eventId.view(), fingerprint: this.#fingerprint.view(), goalId: this.#goalId.view(),
-      reason: this.#reason, block: this.#block.view(), start: this.#start.view(), split: this.#split.view(), end: this.#end.view(),
-    };
-  }
-
-  /** Adds the outcomes another RunWrites wrote (its parts()), all of them after those here in event id order. */
-  append(p: RunWritesParts): void {
-    const n = p.eventId.length;
-    if (n === 0) return;
-    if (this.#openStart >= 0) throw new Error('RunWrites.append: an outcome is still being written.');
-    if (this.length > 0 && p.eventId[0]! <= this.#eventId.get(this.length - 1)) throw new Error('RunWrites.append: outcomes must come in event id order.');
-    const blocks = this.#blocks.length;
-    for (const b of p.blocks) this.#blocks.push(JsonBytes.adopt(b));
-    for (let i = 0; i < n; i++) {
-      this.#eventId.push(p.eventId[i]!);
-      this.#fingerprint.push(p.fingerprint[i]!);
-      this.#goalId.push(p.goalId[i]!);
-      this.#reason.push(p.reason[i]!);
-      this.#block.push(blocks + p.block[i]!);
-      this.#start.push(p.start[i]!);
-      this.#split.push(p.split[i]!);
-      this.#end.push(p.end[i]!);
-    }
   }
 
   /** Records that outcome i restates its conversion: `before` is summaryJson() of what it was (null: it had no outcome). */

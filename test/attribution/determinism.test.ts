@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
   ACTIVITY_TYPES, ActivityIndex, attributeConversion, attributionPreviewer, explain, Fingerprint, indexGoalsByName, journey, judge, Judgement, loadWorkspace,
-  optimizationResults, optimizationResultsUntil, outcomeFingerprint, resolveVisitors, toRef, type ActivityEvent, type ConversionInput, type EngineContext, type Outcome, type RunOptions, type SessionRules,
+  optimizationResults, optimizationResultsUntil, outcomeFingerprint, resolveVisitors, toRef, type ActivityEvent, type ConversionInput, type EngineContext, type Outcome, type SessionRules,
 } from '../../src/attribution/index.js';
 import type { CanonicalEvent } from '../../src/core/index.js';
 import { eventAt, type Goal, type OutcomeChange, type ScannedEvent, type StoredOutcome } from '../../src/store/index.js';
@@ -286,7 +286,7 @@ describe('attribution runs over the real store', () => {
    * `untils` (sorted) and a last one at END.
    */
   /** `between`: called after each batch is stored (before its run) and after each run, with the workspace. */
-  async function play(h: History, untils: number[], between?: (ws: string) => Promise<void>, options: Pick<RunOptions, 'judgeOnTwoThreadsFrom'> = {}) {
+  async function play(h: History, untils: number[], between?: (ws: string) => Promise<void>) {
     const ws = `det-${++n}`;
     await t.app.admin.createWorkspace({ id: ws, settings: { sessionTimeoutMinutes: h.timeoutMinutes, sessionMaxHours: h.maxHours } });
     const signup = await t.store.goals.create(ws, 'signup', 'Signup', at(h.created));
@@ -312,7 +312,7 @@ describe('attribution runs over the real store', () => {
       for (const r of batch.length > 0 ? await t.store.events.append({ events: batch, rejections: [] }) : []) keyOf.set(r.event.id, r.event.idempotencyKey!);
       await between?.(ws);
       t.clock.set(until);
-      runs.push((await t.app.runner.run(ws, { until, ...options })).runId);
+      runs.push((await t.app.runner.run(ws, { until })).runId);
       await between?.(ws);
     }
     return { ws, keyOf, runs };
@@ -350,25 +350,6 @@ describe('attribution runs over the real store', () => {
       assert.equal(final.filter((o) => o.key.startsWith('c')).length, h.conversions.length);
       assert.deepEqual(await results(incremental.ws), await results(full.ws));
     }), { numRuns: 150 });
-  });
-
-  it('judges alike on one thread and on two (a large run\'s second thread takes the later half of its conversions)', async () => {
-    /** Everything a run leaves: its summary, its restatement, the outcomes and the data quality after it. */
-    const left = async (p: { ws: string; keyOf: Map<number, string>; runs: number[] }) => {
-      const runs: unknown[] = [];
-      for (const runId of p.runs) {
-        const changes: OutcomeChange[] = [];
-        const run = await t.store.attribution.run(p.ws, runId, (chunk) => changes.push(...chunk));
-        runs.push({ ...run, id: 0, workspaceId: '', changes: changes.map((c) => ({ ...c, eventId: p.keyOf.get(c.eventId) })) });
-      }
-      return { runs, outcomes: await outcomes(p), quality: (await t.store.attribution.dataQuality(p.ws))?.figures };
-    };
-    // Spawning a thread per run under tsx takes a while: fewer histories than the other properties.
-    await fc.assert(fc.asyncProperty(historyArb, untilsArb, async (h, untils) => {
-      const one = await play(h, untils, undefined, { judgeOnTwoThreadsFrom: Number.POSITIVE_INFINITY });
-      const two = await play(h, untils, undefined, { judgeOnTwoThreadsFrom: 1 });
-      assert.deepEqual(await left(two), await left(one));
-    }), { numRuns: 15 });
   });
 
   it('keeps a restatement log that, replayed run by run, rebuilds the recorded outcomes', async () => {

@@ -27,9 +27,7 @@ try {
     port.postMessage({ type: 'segment', segment: own, numbers, total } satisfies NumberedReadMessage, [own.buffer as ArrayBuffer, numbers.buffer as ArrayBuffer]);
   }))();
   const [arena, starts, table] = strings.parts();
-  // The interner's memory is shared (it reaches the other thread as it is); any other is moved.
-  const moved = [arena, starts, table].map((a) => a.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
-  port.postMessage({ type: 'done', read, arena, starts, table } satisfies NumberedReadMessage, moved);
+  port.postMessage({ type: 'done', read, arena, starts, table } satisfies NumberedReadMessage, [arena.buffer as ArrayBuffer, starts.buffer as ArrayBuffer, table.buffer as ArrayBuffer]);
 } catch (err) {
   port.postMessage({ type: 'failed', message: err instanceof Error ? err.message : String(err) } satisfies NumberedReadMessage);
 } finally {
