@@ -70,7 +70,7 @@ export function attributionSummary(run: PartRun): PartSummary {
   }));
   return {
     rows,
-    notes: ['Attribution: each run in a process of its own over a generated SQLite store; the baselines compute only the plain last-touch join (no sessions, identity history, goal history, reasons or restatements), their load and index build not timed. The bench process generates the data and runs the baselines (DuckDB in-process).'],
+    notes: ['Attribution: each run in a process of its own over a generated SQLite store (each timed three times on fresh copies of the store, the median shown; so are the baselines\' joins); the baselines compute only the plain last-touch join (no sessions, identity history, goal history, reasons or restatements), their load and index build not timed. The bench process generates the data and runs the baselines (DuckDB in-process).'],
     problems: [],
   };
 }
