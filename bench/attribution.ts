@@ -265,10 +265,15 @@ async function addDay(dataDir: string): Promise<number> {
   return events.length;
 }
 
-/** fsync every file of the data folder, and the folder. */
+/** fsync every file of the data folder (and of its folders, such as the snapshots'), and the folder. */
 function flushToDisk(dir: string): void {
-  for (const name of fs.readdirSync(dir)) {
-    const fd = fs.openSync(path.join(dir, name), 'r');
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      flushToDisk(file);
+      continue;
+    }
+    const fd = fs.openSync(file, 'r');
     fs.fsyncSync(fd);
     fs.closeSync(fd);
   }
@@ -296,7 +301,10 @@ type Repeated = RunResult & { all: number[] };
 async function repeated(dir: string | null, once: () => Promise<RunResult>): Promise<Repeated> {
   const results: RunResult[] = [];
   const copy = dir === null || REPEAT === 1 ? null : `${dir}.before`;
-  if (copy !== null) fs.cpSync(dir!, copy, { recursive: true });
+  if (copy !== null) {
+    fs.cpSync(dir!, copy, { recursive: true });
+    flushToDisk(copy); // not written back by the kernel during the first time
+  }
   for (let i = 0; i < REPEAT; i++) {
     if (i > 0 && copy !== null) {
       fs.rmSync(dir!, { recursive: true, force: true });
