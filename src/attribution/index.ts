@@ -13,4 +13,5 @@ export { AttributionScheduler, nextCronRun, type ScheduledRun } from './schedule
 export { attributionPreviewer } from './preview.js';
 export { dataQuality, journey } from './insights.js';
 export { runOnce, type RunExecutor } from './runner.js';
-export { workerExecutor } from './worker-executor.js';
+export { workerExecutor, workerIndexer } from './worker-executor.js';
+export { INDEX_POLICY, indexDue, indexOnce, type IndexExecutor, type IndexPolicy, type IndexSummary } from './indexer.js';

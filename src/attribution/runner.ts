@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { processIdentity, ServiceError, type Clock } from '../core/index.js';
+import { ServiceError, type Clock } from '../core/index.js';
 import {
   attributionsJson, RunWrites, summaryJson, summaryJsonOf, type AttributionRun, type DataQualityFigures, type Store,
 } from '../store/index.js';
@@ -7,6 +6,8 @@ import { Fingerprint } from './fingerprint.js';
 import { ActivityIndex, VisitorSet } from './activity.js';
 import { judge, Judgement, namesAVisitor, type ConversionRef } from './engine.js';
 import { domainKey, QualityTally } from './quality.js';
+import { indexOnce, type IndexExecutor, type IndexSummary } from './indexer.js';
+import { withRunLease } from './lease.js';
 import { loadForRun } from './snapshot.js';
 
 export interface RunOptions {
@@ -33,17 +34,25 @@ export type RunExecutor = (workspaceId: string, options: RunOptions & { startedA
  * transaction — a run that dies half-way leaves the previous outcomes whole.
  */
 export class AttributionRunner {
-  readonly #running = new Map<string, Promise<RunSummary>>();
+  /** Per workspace, the last run or indexing asked for here: the next waits for it. */
+  readonly #running = new Map<string, Promise<unknown>>();
   readonly #execute: RunExecutor;
+  readonly #index: IndexExecutor;
 
-  /** `onRun`: told of every run's end, whether it committed, and of which workspace. */
-  constructor(store: Store, private readonly clock: Clock, private readonly onRun: (ok: boolean, workspaceId: string) => void = () => {}, execute?: RunExecutor) {
+  /**
+   * `onRun`: told of every run's end, whether it committed, and of which workspace. `execute` and
+   * `index` carry out runs and indexing (default: here, on this thread).
+   */
+  constructor(
+    store: Store, private readonly clock: Clock, private readonly onRun: (ok: boolean, workspaceId: string) => void = () => {},
+    execute?: RunExecutor, index?: IndexExecutor,
+  ) {
     this.#execute = execute ?? ((ws, options) => runOnce(store, clock, ws, options));
+    this.#index = index ?? ((ws) => indexOnce(store, clock, ws));
   }
 
   run(workspaceId: string, options: RunOptions = {}): Promise<RunSummary> {
-    const previous = this.#running.get(workspaceId) ?? Promise.resolve(null);
-    const next = previous.catch(() => null).then(async () => {
+    return this.#queue(workspaceId, async () => {
       try {
         const summary = await this.#execute(workspaceId, { ...options, startedAt: this.clock.now() });
         this.onRun(true, workspaceId);
@@ -53,6 +62,19 @@ export class AttributionRunner {
         throw err;
       }
     });
+  }
+
+  /**
+   * Brings the workspace's snapshot up to date with the events stored since it (indexOnce), after
+   * any run or indexing asked for before; a run asked for meanwhile waits for it, and starts from it.
+   */
+  index(workspaceId: string): Promise<IndexSummary> {
+    return this.#queue(workspaceId, () => this.#index(workspaceId, this.clock.now()));
+  }
+
+  #queue<T>(workspaceId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#running.get(workspaceId) ?? Promise.resolve(null);
+    const next = previous.catch(() => null).then(task);
     this.#running.set(workspaceId, next);
     const clear = () => { if (this.#running.get(workspaceId) === next) this.#running.delete(workspaceId); };
     next.then(clear, clear);
@@ -60,26 +82,20 @@ export class AttributionRunner {
   }
 }
 
-/** How long a run may hold its workspace's lease before another process may take over (a run that died). */
-const LEASE_MS = 30 * 60_000;
-
 /**
- * One run, here and now: take the workspace's lease (one run at a time, across processes), load,
+ * One run, here and now: take the workspace's lease (one run or indexing at a time, across processes), load,
  * judge every conversion, commit what changed, release the lease.
  */
 export async function runOnce(store: Store, clock: Clock, workspaceId: string, options: RunOptions & { startedAt: number }): Promise<RunSummary> {
-  const holder = `${processIdentity()}:${randomUUID()}`;
-  if (!(await store.attribution.acquireRunLease(workspaceId, holder, clock.now(), clock.now() + LEASE_MS))) {
-    throw new ServiceError('run_in_progress', `An attribution run of workspace "${workspaceId}" is already in progress; wait for it to finish.`);
-  }
-  try {
+  const ran = await withRunLease(store, clock, workspaceId, async () => {
     // Ingestion leaves one small chunk per group commit; merging them first makes this and every later read cheap.
     await store.attribution.compactColumns(workspaceId);
     return await judgeAndCommit(store, clock, workspaceId, options);
-  } finally {
-    await store.attribution.releaseRunLease(workspaceId, holder);
-  }
+  });
+  if (ran === null) throw new ServiceError('run_in_progress', `An attribution run of workspace "${workspaceId}" is already in progress (or the indexing of its events, which takes seconds); wait for it to finish.`);
+  return ran;
 }
+
 
 /**
  * Writes the outcome a judgement stands for into the run's writes, in the form the store keeps

@@ -2,6 +2,7 @@ import { Cron } from 'croner';
 import { effectiveSettings } from '../config/index.js';
 import type { Clock } from '../core/index.js';
 import type { Store } from '../store/index.js';
+import { INDEX_POLICY, indexDue, type IndexPolicy } from './indexer.js';
 import type { AttributionRunner } from './runner.js';
 
 /** The next instant after `after` that a cron expression (UTC) names, or null for an invalid one. */
@@ -25,15 +26,18 @@ interface Due {
 
 export interface ScheduledRun {
   workspaceId: string;
-  mode: 'full' | 'incremental';
+  /** `index`: the workspace's events indexed for its next run (indexer.ts), run nothing being due. */
+  mode: 'full' | 'incremental' | 'index';
   ok: boolean;
 }
 
 /**
  * Runs attribution on each workspace's schedule (spec/attribution.md "Schedule"): a full run at
  * every `attributionSchedule` instant (cron, UTC; nightly at 00:00 by default) and, when
- * `attributionIntervalSeconds` is set, an incremental run that often. `tick()` runs what is due
- * by the injected clock; in the service a timer calls it, tests call it directly.
+ * `attributionIntervalSeconds` is set, an incremental run that often. Between runs it indexes a
+ * workspace whose events have grown enough since its snapshot (indexer.ts, `indexing`; null: never),
+ * so the next run reads only what came since. `tick()` runs what is due by the injected clock; in
+ * the service a timer calls it, tests call it directly.
  */
 export class AttributionScheduler {
   readonly #due = new Map<string, Due>();
@@ -44,7 +48,8 @@ export class AttributionScheduler {
     private readonly store: Store,
     private readonly runner: AttributionRunner,
     private readonly clock: Clock,
-    private readonly onError: (workspaceId: string, err: unknown) => void = () => {},
+    private readonly onError: (workspaceId: string, err: unknown, mode: ScheduledRun['mode']) => void = () => {},
+    private readonly indexing: IndexPolicy | null = INDEX_POLICY,
   ) {}
 
   /** Runs everything due now, one workspace after another; resolves to what ran. */
@@ -70,12 +75,15 @@ export class AttributionScheduler {
         continue;
       }
       const mode = due.full !== null && now >= due.full ? 'full' : due.incremental !== null && now >= due.incremental ? 'incremental' : null;
-      if (mode === null) continue;
+      if (mode === null) {
+        await this.#indexIfDue(ws.id, ran);
+        continue;
+      }
       try {
         await this.runner.run(ws.id, { mode });
         ran.push({ workspaceId: ws.id, mode, ok: true });
       } catch (err) {
-        this.onError(ws.id, err);
+        this.onError(ws.id, err, mode);
         ran.push({ workspaceId: ws.id, mode, ok: false });
       }
       // A full run also brings the incremental schedule up to date.
@@ -83,6 +91,18 @@ export class AttributionScheduler {
       if (due.interval !== null) due.incremental = now + due.interval * 1000;
     }
     return ran;
+  }
+
+  /** Indexes the workspace when its events have grown enough since its snapshot; adds it to `ran` when it wrote one, or failed. */
+  async #indexIfDue(workspaceId: string, ran: ScheduledRun[]): Promise<void> {
+    try {
+      if (this.indexing === null || !(await indexDue(this.store, workspaceId, this.indexing))) return;
+      // Not written: a run or indexing in another process held the workspace (its run writes a snapshot).
+      if ((await this.runner.index(workspaceId)).indexed) ran.push({ workspaceId, mode: 'index', ok: true });
+    } catch (err) {
+      this.onError(workspaceId, err, 'index');
+      ran.push({ workspaceId, mode: 'index', ok: false });
+    }
   }
 
   start(everyMs = 15_000): void {

@@ -46,13 +46,8 @@ function encode(header: Omit<Header, 'sections'>, arrays: readonly Section[]): U
   return parts;
 }
 
-/**
- * Reads a snapshot's header, then asks for all its arrays at once (read off this thread; `read`
- * resolves when they are in), each into memory of its own with room to grow by a sixteenth (at
- * least 64 values): the events a run adds to them are merged in place (ActivityIndex.build), and
- * room a run does not use is never touched. Throws on any inconsistency.
- */
-async function readSnapshot(file: SnapshotFile): Promise<{ header: Header; arrays: Section[]; read: Promise<unknown> }> {
+/** A snapshot's header, and where its arrays start. Throws on one this build cannot read. */
+async function readHeader(file: SnapshotFile): Promise<{ header: Header; end: number }> {
   const head = new Uint8Array(4);
   await file.read(head, 0);
   const length = new DataView(head.buffer).getUint32(0, true);
@@ -61,7 +56,32 @@ async function readSnapshot(file: SnapshotFile): Promise<{ header: Header; array
   await file.read(json, 4);
   const header = JSON.parse(Buffer.from(json.buffer, 0, length).toString('utf8')) as Header;
   if (header.format !== FORMAT) throw new Error(`Snapshot: format ${header.format} is not known to this build.`);
-  let at = pad8(4 + length);
+  return { header, end: pad8(4 + length) };
+}
+
+/** What a workspace's snapshot covers, from its header alone: null when it has none that this build can read. */
+export async function snapshotCoverage(store: Store, workspaceId: string): Promise<{ through: number; events: number; until: number; goals: string } | null> {
+  const file = store.attribution.snapshots === null ? null : await store.attribution.snapshots.get(workspaceId);
+  if (file === null) return null;
+  try {
+    const { header } = await readHeader(file);
+    return header.workspaceId === workspaceId ? { through: header.through, events: header.events, until: header.until, goals: header.goals } : null;
+  } catch {
+    return null;
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Reads a snapshot's header, then asks for all its arrays at once (read off this thread; `read`
+ * resolves when they are in), each into memory of its own with room to grow by a sixteenth (at
+ * least 64 values): the events a run adds to them are merged in place (ActivityIndex.build), and
+ * room a run does not use is never touched. Throws on any inconsistency.
+ */
+async function readSnapshot(file: SnapshotFile): Promise<{ header: Header; arrays: Section[]; read: Promise<unknown> }> {
+  const { header, end } = await readHeader(file);
+  let at = end;
   const arrays: Section[] = [];
   const reads: Promise<void>[] = [];
   for (const { kind, length: n } of header.sections) {
@@ -84,6 +104,8 @@ export interface RunLoad<T> extends Loaded {
   save: (() => Promise<void>) | null;
   /** What `alongside` gave. */
   alongside: T;
+  /** How many events it loaded, from the snapshot and since. */
+  events: number;
 }
 
 /**
@@ -129,5 +151,7 @@ export async function loadForRun<T>(store: Store, workspaceId: string, until: nu
       format: FORMAT, workspaceId, through: last, until, goals: goalsKey, events: fromSnapshot + read, activityParts: parts.length, names,
     }, [...parts, ...arrays]));
   } : null;
-  return { ctx: { goalsByName, optimizations, activity }, rules, conversions, save, alongside: extra === null ? await alongside() : extra.value };
+  return {
+    ctx: { goalsByName, optimizations, activity }, rules, conversions, save, alongside: extra === null ? await alongside() : extra.value, events: fromSnapshot + read,
+  };
 }

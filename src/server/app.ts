@@ -9,7 +9,7 @@ import { IngestPipeline, redactText, WorkspaceDirectory } from '../ingest/index.
 import { SqliteStore, type Store } from '../store/index.js';
 import { guardAdmin, registerAdminRoutes } from './admin-routes.js';
 import { registerAttributionRoutes } from './attribution-routes.js';
-import { AttributionRunner, AttributionScheduler, attributionPreviewer, refreshKeptResults, workerExecutor } from '../attribution/index.js';
+import { AttributionRunner, AttributionScheduler, attributionPreviewer, refreshKeptResults, workerExecutor, workerIndexer } from '../attribution/index.js';
 import { installAdmission } from './admission.js';
 import { installBodyParser } from './body-parser.js';
 import { registerCollectRoutes } from './collect-routes.js';
@@ -114,13 +114,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await registerTrackerRoutes(fastify);
   await registerDashboardRoutes(fastify);
   registerAdminRoutes(fastify, { store, admin, pipeline, workspaces, clock, adminTokenHash: deps.adminTokenHash });
-  const executor = deps.attributionInWorker === true && store instanceof SqliteStore ? workerExecutor(store.file) : undefined;
+  const inWorker = deps.attributionInWorker === true && store instanceof SqliteStore;
+  const executor = inWorker ? workerExecutor(store.file) : undefined;
   const runner = new AttributionRunner(store, clock, (ok, ws) => {
     metrics.attributionRuns.inc({ result: ok ? 'ok' : 'failed' });
     // The results kept for the dashboard are counted again now, not when someone next asks.
     if (ok) void refreshKeptResults(store, ws);
-  }, executor);
-  const scheduler = new AttributionScheduler(store, runner, clock, (ws, err) => fastify.log.error({ err, workspace: ws }, 'scheduled attribution run failed'));
+  }, executor, inWorker ? workerIndexer(store.file) : undefined);
+  const scheduler = new AttributionScheduler(store, runner, clock, (ws, err, mode) =>
+    fastify.log.error({ err, workspace: ws, mode }, mode === 'index' ? 'scheduled indexing of events for attribution failed' : 'scheduled attribution run failed'));
   registerAttributionRoutes(fastify, { store, admin, runner, clock, adminGuard: (scope) => guardAdmin(scope, deps.adminTokenHash) });
   fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());
 

@@ -115,6 +115,11 @@ export interface AttributionStore {
    * the next run reads only the events since; null when this store keeps none.
    */
   readonly snapshots: SnapshotShelf | null;
+  /**
+   * About how many of the workspace's events have an id above `after` (a chunk that holds `after`
+   * is left out): whether enough has arrived since a snapshot to index it again. Reads no event.
+   */
+  eventsAfter(workspaceId: string, after: number): Promise<number>;
   /** Merges the small chunks that ingestion leaves behind into large ones; returns how many were merged away. */
   compactColumns(workspaceId: string): Promise<number>;
   outcomes(workspaceId: string): Promise<Map<number, StoredOutcome>>;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { AttributionRunner, AttributionScheduler, indexOnce, workerIndexer } from '../../src/attribution/index.js';
 import type { CanonicalEvent } from '../../src/core/index.js';
 import { T0, testApp, type TestApp } from '../helpers/app.js';
 
@@ -140,6 +141,84 @@ describe('attribution runs starting from the last run\'s snapshot', () => {
     } finally {
       process.off('warning', listen);
     }
+  });
+
+  describe('indexed between runs by the scheduler (attribution/indexer.ts)', () => {
+    /** A scheduler that indexes once 10 events and half the snapshot's count arrived since it (the service's: 100,000 and a tenth). */
+    const scheduler = () => new AttributionScheduler(t.store, t.app.runner, t.clock, (_ws, err) => { throw err; }, { minEvents: 10, share: 0.5 });
+    const indexed = async (s: AttributionScheduler) => (await s.tick()).filter((r) => r.mode === 'index');
+
+    it('indexes a workspace whose events grew enough since its snapshot; the next run starts from it and judges as reading every event does', async () => {
+      for (let n = 0; n < 6; n++) await append(visit(n, T0 - 120 * MIN + n * MIN, 5 * MIN)); // 18 events
+      t.clock.set(T0);
+      const s = scheduler();
+      assert.deepEqual(await s.tick(), [], 'the first tick only learns the schedule');
+      assert.deepEqual(await indexed(s), [{ workspaceId: WS, mode: 'index', ok: true }]);
+      assert.ok(fs.existsSync(snapshotFile()));
+      assert.deepEqual(await t.store.attribution.runs(WS, 10), [], 'indexing is no run: nothing judged');
+      assert.deepEqual(await outcomes(), []);
+      assert.deepEqual(await indexed(s), [], 'nothing new since');
+
+      await append(visit(6, T0 + MIN, 2 * MIN)); // 3 events: fewer than 10
+      t.clock.set(T0 + 5 * MIN);
+      assert.deepEqual(await indexed(s), []);
+      for (let n = 7; n < 10; n++) await append(visit(n, T0 + n * MIN, 2 * MIN)); // 12 events since: 10 and more, half of 18 and more
+      t.clock.set(T0 + 20 * MIN);
+      assert.deepEqual(await indexed(s), [{ workspaceId: WS, mode: 'index', ok: true }]);
+      const index = fs.readFileSync(snapshotFile());
+
+      t.clock.set(T0 + 30 * MIN);
+      const first = await run();
+      assert.equal(first.conversionsProcessed, 10);
+      assert.equal(first.changed, 10);
+      // A run that read every event would write a snapshot of its own (another token); one that started from the index has nothing to add.
+      assert.ok(fs.readFileSync(snapshotFile()).equals(index), 'the run started from the index');
+      const judged = await outcomes();
+      fs.rmSync(folder(), { recursive: true });
+      const again = await run();
+      assert.equal(again.changed, 0, 'reading every event judges every conversion as the run from the index did');
+      assert.deepEqual(await outcomes(), judged);
+    });
+
+    it('leaves a workspace alone while a run (here, another one\'s lease) holds it, and indexes it once free', async () => {
+      for (let n = 0; n < 6; n++) await append(visit(n, T0 - 60 * MIN, 5 * MIN));
+      t.clock.set(T0);
+      const s = scheduler();
+      await s.tick();
+      const other = `${process.pid}:another run`; // a live holder (one whose process is gone is taken over)
+      assert.ok(await t.store.attribution.acquireRunLease(WS, other, T0, T0 + 60 * MIN));
+      assert.deepEqual(await indexed(s), []);
+      assert.equal(fs.existsSync(folder()) ? fs.readdirSync(folder()).length : 0, 0, 'no snapshot written');
+      await t.store.attribution.releaseRunLease(WS, other);
+      assert.deepEqual(await indexed(s), [{ workspaceId: WS, mode: 'index', ok: true }]);
+    });
+
+    it('indexes again, with nothing new, once the goals were renamed: no run can start from a snapshot taken under other names', async () => {
+      for (let n = 0; n < 6; n++) await append(visit(n, T0 - 60 * MIN, 5 * MIN));
+      t.clock.set(T0);
+      const s = scheduler();
+      await s.tick();
+      assert.equal((await indexed(s)).length, 1);
+      assert.equal((await indexed(s)).length, 0);
+      await t.store.goals.rename(WS, goalId, 'registration', T0 + MIN);
+      assert.equal((await indexed(s)).length, 1);
+      assert.equal((await indexed(s)).length, 0);
+    });
+
+    it('indexes on a thread of its own, as the service does, to the same snapshot a run then starts from', async () => {
+      for (let n = 0; n < 6; n++) await append(visit(n, T0 - 60 * MIN, 5 * MIN));
+      t.clock.set(T0);
+      const runner = new AttributionRunner(t.store, t.clock, () => {}, undefined, workerIndexer(path.join(t.dir, 'closeloop.db')));
+      const summary = await runner.index(WS);
+      assert.equal(summary.indexed, true);
+      assert.equal(summary.events, 18);
+      t.clock.set(T0 + 60 * MIN); // the worker's clock ran on from T0: the index holds up to then
+      const twice = await indexOnce(t.store, t.clock, WS);
+      assert.deepEqual([twice.indexed, twice.events], [false, 0], 'indexed already: nothing to write');
+      const index = fs.readFileSync(snapshotFile());
+      assert.equal((await run()).changed, 6);
+      assert.ok(fs.readFileSync(snapshotFile()).equals(index), 'the run started from the worker\'s index');
+    });
   });
 
   it('reads every event when the snapshot cannot be read, and says nothing different', async () => {

@@ -74,6 +74,10 @@ export class SqliteAttributionStore implements AttributionStore {
     return { ...read, strings };
   }
 
+  async eventsAfter(workspaceId: string, after: number): Promise<number> {
+    return this.#segments.countAfter(workspaceId, after);
+  }
+
   async compactColumns(workspaceId: string): Promise<number> {
     return this.#segments.compact(workspaceId);
   }
