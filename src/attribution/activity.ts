@@ -2,7 +2,7 @@ import { REF, typeCode, type EventColumns, type ScannedEvent } from '../store/in
 import { f64, i32 } from './columns.js';
 import type { Fingerprint } from './fingerprint.js';
 import { Interner } from '../core/interner.js';
-import type { JsonBytes } from '../core/json-bytes.js';
+import type { ByteWriter } from '../core/bytes.js';
 import { lastAtOrBefore, sessionize, type SessionRules, type Sessions } from './sessions.js';
 
 /** The fields of a stored event that the activity index reads. */
@@ -496,9 +496,9 @@ export class ActivityIndex {
     return true;
   }
 
-  /** Writes the name of k as a JSON string (a run serialising outcomes: no JS string made). */
-  writeName(out: JsonBytes, k: number): void {
-    this.#strings.writeJson(out, k);
+  /** Writes the name of k as its length and UTF-8 bytes (a run writing outcomes: no JS string made). */
+  writeBytes(out: ByteWriter, k: number): void {
+    this.#strings.writeUtf8(out, k);
   }
 
   /** Feeds the name of string k to a fingerprint (its UTF-8 bytes, as Fingerprint.str would), without decoding it. */

@@ -1,9 +1,9 @@
 import { ServiceError, type Clock } from '../core/index.js';
 import {
-  attributionsJson, RunWrites, summaryJson, summaryJsonOf, type AttributionRun, type DataQualityFigures, type Store,
+  RunWrites, type AttributionRun, type DataQualityFigures, type StoredOutcome, type Store,
 } from '../store/index.js';
 import { Fingerprint } from './fingerprint.js';
-import { ActivityIndex, VisitorSet } from './activity.js';
+import { VisitorSet } from './activity.js';
 import { judge, Judgement, namesAVisitor, type ConversionRef } from './engine.js';
 import { domainKey, QualityTally } from './quality.js';
 import { indexOnce, type IndexExecutor, type IndexSummary } from './indexer.js';
@@ -99,40 +99,24 @@ export async function runOnce(store: Store, clock: Clock, workspaceId: string, o
 
 /**
  * Writes the outcome a judgement stands for into the run's writes, in the form the store keeps
- * (outcome-codec.ts), straight from the judgement's numbers: a first run writes a million of
+ * (outcome-bytes.ts), straight from the judgement's numbers: a first run writes a million of
  * these, and making an Outcome object, then strings, then chunks of strings, cost more than judging.
  */
-function writeOutcome(writes: RunWrites, eventId: number, j: Judgement, a: ActivityIndex, fingerprint: number): number {
-  const out = writes.attributionsOut().char('[');
+function writeOutcome(writes: RunWrites, eventId: number, j: Judgement, fingerprint: number): number {
+  const s = writes.begin(j.reason, j.goalId);
   if (j.reason === null) {
     for (let k = 0; k < j.attributionCount; k++) {
       const x = j.attributions[k]!;
-      if (k > 0) out.char(',');
-      out.char('[').string(x.optimization).char(',');
-      a.writeName(out, x.variation);
-      out.char(',').num(x.viewedAt).char(',');
-      a.writeName(out, x.visitor);
-      out.char(']');
+      writes.attribution(s.text(x.optimization), s.name(x.variation), x.viewedAt, s.name(x.visitor));
     }
   }
-  out.char(']');
-  writes.detailOut().char('[').char('[');
-  for (let k = 0; k < j.visitors.size; k++) {
-    if (k > 0) out.char(',');
-    a.writeName(out, j.visitors.items[k]!);
+  writes.summaryEnd();
+  for (let k = 0; k < j.visitors.size; k++) writes.visitor(s.name(j.visitors.items[k]!));
+  if (j.hasDeciding()) {
+    const d = j.deciding;
+    writes.deciding(s.text(d.optimization), s.name(d.variation), d.viewedAt, s.name(d.visitor), d.sessionStart, d.sessionEnd);
   }
-  out.char(']').char(',');
-  const d = j.deciding;
-  if (!j.hasDeciding()) out.ascii('null');
-  else {
-    out.char('[').string(d.optimization).char(',');
-    a.writeName(out, d.variation);
-    out.char(',').num(d.viewedAt).char(',');
-    a.writeName(out, d.visitor);
-    out.char(',').num(d.sessionStart).char(',').num(d.sessionEnd).char(']');
-  }
-  out.char(']');
-  return writes.end(eventId, j.reason, j.goalId, fingerprint);
+  return writes.end(eventId, fingerprint);
 }
 
 /**
@@ -150,7 +134,6 @@ async function judgeAll(store: Store, workspaceId: string, until: number, option
   // Stored outcomes by fingerprint: an unchanged outcome costs a number compared, not a row parsed
   // (nor an Outcome made). Both lists are in event id order, so one pass walks them side by side.
   const before = loaded.alongside;
-  const writes = new RunWrites();
   const rewritten: number[] = [];
   const withdrawn: number[] = [];
   let attributed = 0;
@@ -158,6 +141,8 @@ async function judgeAll(store: Store, workspaceId: string, until: number, option
   const judgement = new Judgement();
   const print = new Fingerprint();
   const activity = loaded.ctx.activity;
+  // Room for an outcome per conversion not yet judged: a first run writes one for every conversion.
+  const writes = new RunWrites(activity, Math.max(0, loaded.conversions.length - before.ids.length));
   // Data quality, tallied on the way: whether each conversion names a visitor is what judging resolves.
   const quality = new QualityTally();
   const domains = new Map<number, string>();
@@ -186,7 +171,7 @@ async function judgeAll(store: Store, workspaceId: string, until: number, option
     const known = k < before.ids.length && before.ids[k] === c.id;
     const old = known ? before.prints[k++]! : undefined;
     if (old === fp) continue;
-    writeOutcome(writes, c.id, judgement, activity, fp);
+    writeOutcome(writes, c.id, judgement, fp);
     if (known) rewritten.push(c.id);
   }
   while (k < before.ids.length) withdrawn.push(before.ids[k++]!);
@@ -215,15 +200,14 @@ async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, o
       continue;
     }
     // Only what a conversion counts for is a restatement; a changed explanation alone is not.
-    const oldAttributions = attributionsJson(old.attributions);
-    if (old.reason === reason && oldAttributions === writes.attributionsText(i)) continue;
-    writes.restate(i, summaryJson(old.reason, oldAttributions));
+    if (old.reason === reason && sameAttributions(old.attributions, writes.attributions(i))) continue;
+    writes.restate(i, old);
     if (reason === null && old.outcome !== 'attributed') newlyAttributed++;
     if (reason !== null && old.outcome === 'attributed') unattributed++;
   }
   for (const eventId of withdrawn) {
     const old = olds.get(eventId)!;
-    writes.withdraw(eventId, summaryJsonOf(old));
+    writes.withdraw(eventId, old);
     if (old.outcome === 'attributed') unattributed++;
   }
   options.onProgress?.(total, total);
@@ -243,4 +227,12 @@ async function judgeAndCommit(store: Store, clock: Clock, workspaceId: string, o
     runId: run.id, conversionsProcessed: run.conversionsProcessed, attributed, notAttributed: run.notAttributed,
     changed: run.changed, newlyAttributed, unattributed, durationMs: Math.round(performance.now() - t0),
   };
+}
+
+/** Whether two lists of attributions name the same views, in the same order. */
+function sameAttributions(a: StoredOutcome['attributions'], b: StoredOutcome['attributions']): boolean {
+  return a.length === b.length && a.every((x, k) => {
+    const y = b[k]!;
+    return x.optimization === y.optimization && x.variation === y.variation && x.viewedAt === y.viewedAt && x.visitorId === y.visitorId;
+  });
 }

@@ -1,5 +1,3 @@
-import type { JsonBytes } from './json-bytes.js';
-
 /**
  * Numbers distinct strings 0, 1, 2, … from their UTF-8 bytes, without making a JS string for
  * each: a run meets millions of visitor, session and user ids, and a Map<string, number> costs a
@@ -89,9 +87,9 @@ export class Interner {
     return this.#arena.toString('utf8', this.#starts[k]!, this.#end(k));
   }
 
-  /** Writes string k as a JSON string, from its bytes. */
-  writeJson(out: JsonBytes, k: number): void {
-    out.stringBytes(this.#arena, this.#starts[k]!, this.#end(k));
+  /** Writes string k's UTF-8 bytes (ByteWriter.utf8: its length, then them). */
+  writeUtf8(out: { utf8(b: Uint8Array, from: number, to: number): unknown }, k: number): void {
+    out.utf8(this.#arena, this.#starts[k]!, this.#end(k));
   }
 
   /** Feeds string k's bytes to a fingerprint (or anything that takes bytes). */

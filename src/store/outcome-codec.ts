@@ -1,11 +1,11 @@
+import type { DecidingDetail } from './outcome-bytes.js';
 import type { OutcomeChange, StoredOutcome } from './types.js';
 
 /**
- * How attribution outcomes and restatements are kept: JSON arrays, not objects. A first run over
- * a million conversions writes each outcome and its restatement once; as objects (key names in
- * every item) that was 425 MB of JSON to build, write to the WAL and checkpoint; as arrays, 150 MB.
- * A run writes them as bytes straight from its numbers (runner.ts, RunWrites); readers turn them
- * back into StoredOutcome and OutcomeChange; results read the attributed ones by position (attributedTo).
+ * How attribution outcomes and restatements were kept before they were kept as bytes
+ * (outcome-bytes.ts): JSON arrays. Stores written before hold chunks in this form; they are read
+ * as they are, and a chunk a run rewrites is rewritten as bytes. The migrations that brought
+ * older stores to this form use it too (migrations 4 and 5).
  *
  *   outcome:     [eventId, runId, goalId, reason, attributions, detail]   (reason null: attributed)
  *   attribution: [optimization, variation, viewedAt, visitorId]
@@ -16,22 +16,12 @@ import type { OutcomeChange, StoredOutcome } from './types.js';
 
 type Attribution = StoredOutcome['attributions'][number];
 
-/** The view that decided a session reason, as StoredOutcome.detail.deciding holds it. */
-export interface DecidingDetail {
-  optimization: string;
-  variation: string;
-  viewedAt: number;
-  visitorId: string;
-  sessionStart: number;
-  sessionEnd: number;
-}
-
 const str = JSON.stringify;
 
 const attributionJson = (optimization: string, variation: string, viewedAt: number, visitorId: string): string =>
   `[${str(optimization)},${str(variation)},${viewedAt},${str(visitorId)}]`;
 
-export const attributionsJson = (list: readonly Attribution[]): string =>
+const attributionsJson = (list: readonly Attribution[]): string =>
   `[${list.map((a) => attributionJson(a.optimization, a.variation, a.viewedAt, a.visitorId)).join(',')}]`;
 
 const decidingJson = (d: DecidingDetail | null): string =>
@@ -41,10 +31,10 @@ const decidingJson = (d: DecidingDetail | null): string =>
 const detailJson = (visitorsJson: string, deciding: string): string => `[${visitorsJson},${deciding}]`;
 
 /** What a restatement says an outcome was or became: its reason (null: attributed) and attributions. */
-export const summaryJson = (reason: string | null, attributions: string): string => `[${str(reason)},${attributions}]`;
+const summaryJson = (reason: string | null, attributions: string): string => `[${str(reason)},${attributions}]`;
 
 /** summaryJson of an outcome as it was stored. */
-export const summaryJsonOf = (o: { reason: string | null; attributions: readonly Attribution[] }): string => summaryJson(o.reason, attributionsJson(o.attributions));
+const summaryJsonOf = (o: { reason: string | null; attributions: readonly Attribution[] }): string => summaryJson(o.reason, attributionsJson(o.attributions));
 
 const outcomeJson = (eventId: number, runId: number, goalId: number | null, reason: string | null, attributions: string, detail: string): string =>
   `[${eventId},${runId},${goalId},${str(reason)},${attributions},${detail}]`;

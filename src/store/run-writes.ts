@@ -1,9 +1,9 @@
-import { f64, i32 } from '../core/column.js';
-import { JsonBytes } from '../core/json-bytes.js';
-import type { DecidingDetail } from './outcome-codec.js';
+import { ByteReader, ByteWriter } from '../core/bytes.js';
+import { f64, i32, type Column } from '../core/column.js';
+import { OutcomeStrings, readSummary, writeDetail, writeSummary, type DecidingDetail, type OutcomeSummary } from './outcome-bytes.js';
 import type { StoredOutcome } from './types.js';
 
-/** Bytes per block of outcome JSON: a first run's ~90 MB in blocks, never copied to grow. */
+/** Bytes per block of outcomes: a first run's ~45 MB in blocks, never copied to grow. */
 const BLOCK = 4 << 20;
 
 /** An outcome given as values (RunWrites.add). */
@@ -18,109 +18,198 @@ export interface OutcomeValues {
   deciding: DecidingDetail | null;
 }
 
+/** Where an attribution run's outcomes take the strings they name by number from (its ActivityIndex). */
+export interface NameBytes {
+  writeBytes(out: ByteWriter, k: number): void;
+}
+
 /**
  * What one attribution run writes: its new and changed outcomes (in event id order), the stored
- * outcomes it withdraws, and its restatement (what changed for whom). Outcomes are kept as JSON
- * bytes in the form the store keeps them (outcome-codec.ts), written by the run straight from
- * its numbers into a few large blocks, with their other fields in typed columns: a first run
- * writes a million outcomes, and a million outcomes' strings lived long enough to cost the
- * collector more than judging them. The store adds each outcome's run id when it writes it.
+ * outcomes it withdraws, and its restatement (what changed for whom). Outcomes are kept as bytes
+ * in the form the store keeps them (outcome-bytes.ts), written by the run straight from its
+ * numbers into a few large blocks, with their other fields in typed columns: a first run writes
+ * a million outcomes, and a million outcomes' strings lived long enough to cost the collector
+ * more than judging them. The store adds each outcome's event id, run id and length when it
+ * writes it; a restatement's `after` is the outcome's summary as it is.
  *
- * An outcome i's attributions are `[[optimization, variation, viewedAt, visitorId], …]` and its
- * detail `[[visitorId, …], deciding]`.
+ * A run writes an outcome in this order: begin() (its goal and reason), attribution() for each,
+ * summaryEnd(), visitor() for each, deciding() when one decided, end(). Strings are named by
+ * their number in the outcome's own table (the `strings` that begin() answers).
  */
 export class RunWrites {
-  readonly #blocks: JsonBytes[] = [];
-  readonly #eventId = f64();
-  readonly #fingerprint = f64();
-  /** NaN: no goal. */
-  readonly #goalId = f64();
+  readonly #blocks: ByteWriter[] = [];
+  readonly #eventId: Column<Float64Array>;
+  readonly #fingerprint: Column<Float64Array>;
   readonly #reason: (string | null)[] = [];
-  readonly #block = i32();
-  readonly #start = i32();
-  readonly #split = i32();
-  readonly #end = i32();
-  /** Where the outcome being written starts, and where its detail starts (-1: not yet). */
-  #openStart = -1;
-  #openSplit = -1;
-  /** Restated outcomes (indexes into the outcomes), with what each was before (summary JSON; null: none). */
+  /** Per outcome: its block, where its body starts (its goal), where its summary starts and ends, where its body ends. */
+  readonly #block: Column<Int32Array>;
+  readonly #start: Column<Int32Array>;
+  readonly #split: Column<Int32Array>;
+  readonly #end: Column<Int32Array>;
+  readonly #bodyEnd: Column<Int32Array>;
+  readonly #strings: OutcomeStrings;
+  /** The outcome being written: its reason and its string + 1 (0: attributed), its goal, where its body and summary are. */
+  #open: { reason: string | null; reasonRef: number; goalId: number | null; start: number; split: number; end: number } | null = null;
+  /** The open outcome's attributions (string numbers and instants), visitors and deciding view, written by summaryEnd() and end(). */
+  readonly #attributions: number[] = [];
+  readonly #viewedAt: number[] = [];
+  #attributionCount = 0;
+  readonly #visitors: number[] = [];
+  #visitorCount = 0;
+  readonly #deciding = [0, 0, 0, 0, 0, 0];
+  #hasDeciding = false;
+  /** Restated outcomes (indexes into the outcomes), with where the summary of what each was is in #befores (-1: it had no outcome). */
   readonly #restated = i32();
-  readonly #before: (string | null)[] = [];
+  readonly #beforeAt = i32();
+  readonly #beforeEnd = i32();
+  readonly #befores = new ByteWriter(1 << 10);
   readonly #withdrawn = f64();
-  readonly #withdrawnBefore: string[] = [];
+  readonly #withdrawnAt = i32();
+  readonly #withdrawnEnd = i32();
+
+  /**
+   * `names`: where the strings a run names by number are (its ActivityIndex); none for outcomes
+   * given as values. `expected`: about how many outcomes it writes (room made at once: a first run
+   * writes a million, and growing a column copies it).
+   */
+  constructor(names: NameBytes | null = null, expected = 256) {
+    this.#strings = new OutcomeStrings(names);
+    const room = Math.max(16, expected);
+    this.#eventId = f64(room);
+    this.#fingerprint = f64(room);
+    this.#block = i32(room);
+    this.#start = i32(room);
+    this.#split = i32(room);
+    this.#end = i32(room);
+    this.#bodyEnd = i32(room);
+  }
 
   /** How many outcomes the run writes. */
   get length(): number {
     return this.#eventId.length;
   }
 
-  /**
-   * Where the next outcome's attributions are written, then (after detailOut()) its detail; end()
-   * closes it.
-   */
-  attributionsOut(): JsonBytes {
+  #out(): ByteWriter {
     let out = this.#blocks[this.#blocks.length - 1];
-    if (out === undefined || out.length > BLOCK - (64 << 10)) this.#blocks.push((out = new JsonBytes(BLOCK)));
-    this.#openStart = out.length;
-    this.#openSplit = -1;
+    if (out === undefined || out.length > BLOCK - (64 << 10)) this.#blocks.push((out = new ByteWriter(BLOCK)));
     return out;
   }
 
-  detailOut(): JsonBytes {
-    const out = this.#blocks[this.#blocks.length - 1]!;
-    this.#openSplit = out.length;
-    return out;
+  /** Begins an outcome; answers the table its strings are numbered in. */
+  begin(reason: string | null, goalId: number | null): OutcomeStrings {
+    if (this.#open !== null) throw new Error('An outcome was begun before the last one ended.');
+    this.#strings.reset();
+    this.#attributionCount = 0;
+    this.#visitorCount = 0;
+    this.#hasDeciding = false;
+    this.#open = { reason, reasonRef: reason === null ? 0 : this.#strings.text(reason) + 1, goalId, start: -1, split: -1, end: -1 };
+    return this.#strings;
   }
 
-  /** Closes the outcome written since attributionsOut(); answers its index. */
-  end(eventId: number, reason: string | null, goalId: number | null, fingerprint: number): number {
-    const start = this.#openStart;
-    const split = this.#openSplit;
-    if (start < 0 || split < 0) throw new Error('An outcome\'s attributions and detail must be written before it ends.');
+  attribution(optimization: number, variation: number, viewedAt: number, visitor: number): void {
+    const k = this.#attributionCount++;
+    this.#attributions[3 * k] = optimization;
+    this.#attributions[3 * k + 1] = variation;
+    this.#attributions[3 * k + 2] = visitor;
+    this.#viewedAt[k] = viewedAt;
+  }
+
+  /** Writes the outcome's summary (its strings so far, reason and attributions): what a restatement says it became. */
+  summaryEnd(): void {
+    const open = this.#open;
+    if (open === null || open.start >= 0) throw new Error('summaryEnd() comes once, after begin().');
+    const out = this.#out();
+    open.start = out.length;
+    out.varint(open.goalId === null ? 0 : open.goalId + 1);
+    open.split = out.length;
+    this.#strings.write(out);
+    out.varint(open.reasonRef).varint(this.#attributionCount);
+    for (let k = 0; k < this.#attributionCount; k++) {
+      out.varint(this.#attributions[3 * k]!).varint(this.#attributions[3 * k + 1]!).f64(this.#viewedAt[k]!).varint(this.#attributions[3 * k + 2]!);
+    }
+    open.end = out.length;
+  }
+
+  visitor(visitor: number): void {
+    this.#visitors[this.#visitorCount++] = visitor;
+  }
+
+  deciding(optimization: number, variation: number, viewedAt: number, visitor: number, sessionStart: number, sessionEnd: number): void {
+    const d = this.#deciding;
+    d[0] = optimization;
+    d[1] = variation;
+    d[2] = viewedAt;
+    d[3] = visitor;
+    d[4] = sessionStart;
+    d[5] = sessionEnd;
+    this.#hasDeciding = true;
+  }
+
+  /** Closes the outcome begun; answers its index. */
+  end(eventId: number, fingerprint: number): number {
+    const open = this.#open;
+    if (open === null || open.start < 0) throw new Error('An outcome\'s summary must be written before it ends.');
     const n = this.length;
     if (n > 0 && eventId <= this.#eventId.get(n - 1)) throw new Error(`Outcomes must be written in event id order (${eventId} after ${this.#eventId.get(n - 1)}).`);
+    const out = this.#blocks[this.#blocks.length - 1]!;
+    this.#strings.write(out);
+    out.varint(this.#visitorCount);
+    for (let k = 0; k < this.#visitorCount; k++) out.varint(this.#visitors[k]!);
+    const d = this.#deciding;
+    if (!this.#hasDeciding) out.u8(0);
+    else out.u8(1).varint(d[0]!).varint(d[1]!).f64(d[2]!).varint(d[3]!).f64(d[4]!).f64(d[5]!);
     this.#eventId.push(eventId);
     this.#fingerprint.push(fingerprint);
-    this.#goalId.push(goalId ?? Number.NaN);
-    this.#reason.push(reason);
+    this.#reason.push(open.reason);
     this.#block.push(this.#blocks.length - 1);
-    this.#start.push(start);
-    this.#split.push(split);
-    this.#end.push(this.#blocks[this.#blocks.length - 1]!.length);
-    this.#openStart = -1;
-    this.#openSplit = -1;
+    this.#start.push(open.start);
+    this.#split.push(open.split);
+    this.#end.push(open.end);
+    this.#bodyEnd.push(out.length);
+    this.#open = null;
     return n;
   }
 
   /** Adds an outcome given as values (tests, and callers with few outcomes); answers its index. */
   add(o: OutcomeValues): number {
-    const out = this.attributionsOut().char('[');
-    o.attributions.forEach((a, k) => {
-      if (k > 0) out.char(',');
-      out.char('[').string(a.optimization).char(',').string(a.variation).char(',').num(a.viewedAt).char(',').string(a.visitorId).char(']');
-    });
-    out.char(']');
-    this.detailOut().char('[').char('[');
-    o.visitors.forEach((v, k) => (k > 0 ? out.char(',') : out).string(v));
-    out.char(']').char(',');
-    const d = o.deciding;
-    if (d === null) out.ascii('null');
-    else out.char('[').string(d.optimization).char(',').string(d.variation).char(',').num(d.viewedAt).char(',').string(d.visitorId)
-      .char(',').num(d.sessionStart).char(',').num(d.sessionEnd).char(']');
-    out.char(']');
-    return this.end(o.eventId, o.reason, o.goalId, o.fingerprint);
+    const out = this.#out();
+    const start = out.length;
+    out.varint(o.goalId === null ? 0 : o.goalId + 1);
+    const split = out.length;
+    const strings = writeSummary(out, o);
+    const summaryEnd = out.length;
+    writeDetail(out, o.visitors, o.deciding, strings);
+    const n = this.length;
+    if (n > 0 && o.eventId <= this.#eventId.get(n - 1)) throw new Error(`Outcomes must be written in event id order (${o.eventId} after ${this.#eventId.get(n - 1)}).`);
+    this.#eventId.push(o.eventId);
+    this.#fingerprint.push(o.fingerprint);
+    this.#reason.push(o.reason);
+    this.#block.push(this.#blocks.length - 1);
+    this.#start.push(start);
+    this.#split.push(split);
+    this.#end.push(summaryEnd);
+    this.#bodyEnd.push(out.length);
+    return n;
   }
 
-  /** Records that outcome i restates its conversion: `before` is summaryJson() of what it was (null: it had no outcome). */
-  restate(i: number, before: string | null): void {
+  /** Records that outcome i restates its conversion: what it was before (null: it had no outcome). */
+  restate(i: number, before: OutcomeSummary | null): void {
     this.#restated.push(i);
-    this.#before.push(before);
+    this.#beforeAt.push(before === null ? -1 : this.#before(before));
+    this.#beforeEnd.push(this.#befores.length);
   }
 
-  /** Records that a stored outcome is withdrawn (its event is no longer a conversion), with summaryJson() of what it was. */
-  withdraw(eventId: number, before: string): void {
+  /** Records that a stored outcome is withdrawn (its event is no longer a conversion), with what it was. */
+  withdraw(eventId: number, before: OutcomeSummary): void {
     this.#withdrawn.push(eventId);
-    this.#withdrawnBefore.push(before);
+    this.#withdrawnAt.push(this.#before(before));
+    this.#withdrawnEnd.push(this.#befores.length);
+  }
+
+  #before(s: OutcomeSummary): number {
+    const at = this.#befores.length;
+    writeSummary(this.#befores, s);
+    return at;
   }
 
   eventId(i: number): number {
@@ -135,9 +224,9 @@ export class RunWrites {
     return this.#reason[i]!;
   }
 
-  /** Outcome i's attributions JSON, as attributionsJson() writes it. */
-  attributionsText(i: number): string {
-    return this.#blocks[this.#block.get(i)]!.text(this.#start.get(i), this.#split.get(i));
+  /** Outcome i's attributions, read back from its bytes. */
+  attributions(i: number): StoredOutcome['attributions'] {
+    return [...readSummary(new ByteReader(this.#blocks[this.#block.get(i)]!.bytes(), this.#split.get(i))).attributions];
   }
 
   /** The withdrawn outcomes' event ids, in the order withdraw() was told them. */
@@ -150,26 +239,26 @@ export class RunWrites {
     return this.#restated.length + this.#withdrawn.length;
   }
 
-  /** Writes outcome i as its store item: [eventId, runId, goalId, reason, attributions, detail]. */
-  writeItem(out: JsonBytes, i: number, runId: number): void {
-    const goalId = this.#goalId.get(i);
-    const block = this.#blocks[this.#block.get(i)]!.bytes();
-    out.char('[').num(this.eventId(i)).char(',').num(runId).char(',').num(Number.isNaN(goalId) ? null : goalId).char(',').string(this.reason(i)).char(',')
-      .raw(block, this.#start.get(i), this.#split.get(i)).char(',').raw(block, this.#split.get(i), this.#end.get(i)).char(']');
+  /** Writes outcome i as a chunk holds it: eventId, runId, its body's length, its body. */
+  writeItem(out: ByteWriter, i: number, runId: number): void {
+    const start = this.#start.get(i);
+    const end = this.#bodyEnd.get(i);
+    out.varint(this.eventId(i)).varint(runId).varint(end - start).raw(this.#blocks[this.#block.get(i)]!.buffer, start, end);
   }
 
-  /** Writes restatement k (restated outcomes first, then withdrawn ones) as [eventId, before, after], each null | [reason, attributions]. */
-  writeChange(out: JsonBytes, k: number): void {
+  /** Writes restatement k (restated outcomes first, then withdrawn ones): eventId, before, after, each 0 (none) or 1 and a summary. */
+  writeChange(out: ByteWriter, k: number): void {
+    const befores = this.#befores.buffer;
     if (k >= this.#restated.length) {
       const w = k - this.#restated.length;
-      out.char('[').num(this.#withdrawn.get(w)).char(',').raw(Buffer.from(this.#withdrawnBefore[w]!, 'utf8')).ascii(',null]');
+      out.varint(this.#withdrawn.get(w)).u8(1).raw(befores, this.#withdrawnAt.get(w), this.#withdrawnEnd.get(w)).u8(0);
       return;
     }
     const i = this.#restated.get(k);
-    const before = this.#before[k]!;
-    out.char('[').num(this.eventId(i)).char(',');
-    if (before === null) out.ascii('null');
-    else out.raw(Buffer.from(before, 'utf8'));
-    out.char(',').char('[').string(this.reason(i)).char(',').raw(this.#blocks[this.#block.get(i)]!.bytes(), this.#start.get(i), this.#split.get(i)).ascii(']]');
+    out.varint(this.eventId(i));
+    const at = this.#beforeAt.get(k);
+    if (at < 0) out.u8(0);
+    else out.u8(1).raw(befores, at, this.#beforeEnd.get(k));
+    out.u8(1).raw(this.#blocks[this.#block.get(i)]!.buffer, this.#split.get(i), this.#end.get(i));
   }
 }

@@ -668,7 +668,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
             attributions: [{ optimization: 'hero', variation, viewedAt: T0, visitorId: `v${eventId}` }], visitors: [`v${eventId}`], deciding: null,
           });
         }
-        for (const id of withdrawn) w.withdraw(id, '[null,[]]');
+        for (const id of withdrawn) w.withdraw(id, { reason: null, attributions: [] });
         return w;
       };
 
@@ -731,9 +731,9 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       it('records a run\'s restatement: new, changed and withdrawn outcomes, with what each was and became', async () => {
         await store.attribution.commitRun(run('acme'), writes([[1, 'bold'], [2, 'bold']]), quality(2));
         const w = writes([[1, 'control'], [3, 'bold']]);
-        w.restate(0, '[null,[["hero","bold",0,"v1"]]]');
+        w.restate(0, { reason: null, attributions: [{ optimization: 'hero', variation: 'bold', viewedAt: 0, visitorId: 'v1' }] });
         w.restate(1, null);
-        w.withdraw(2, '["no_view_before_conversion",[]]');
+        w.withdraw(2, { reason: 'no_view_before_conversion', attributions: [] });
         const second = await store.attribution.commitRun({ ...run('acme'), changed: w.changes }, w, quality(3));
         const changes: OutcomeChange[] = [];
         const recorded = await store.attribution.run('acme', second.id, (chunk) => changes.push(...chunk));

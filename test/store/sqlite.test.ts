@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { ServiceError, type CanonicalEvent } from '../../src/core/index.js';
-import { eventAt, MIGRATIONS, openSqliteStore, type AppendBatch, type SqliteStore } from '../../src/store/index.js';
+import { eventAt, MIGRATIONS, openSqliteStore, RunWrites, type AppendBatch, type SqliteStore } from '../../src/store/index.js';
 import { Interner } from '../../src/core/interner.js';
 import { numberIds } from '../../src/store/event-columns.js';
 import { storeContract } from './contract.js';
@@ -162,6 +162,29 @@ describe('SQLite store', () => {
       assert.deepEqual(read, changes);
       assert.deepEqual([...(await store.attribution.fingerprints('acme')).prints], [11, 12]);
       assert.deepEqual(await store.attribution.attributedTo('acme', 'hero', 1), { eventIds: new Float64Array([2]), variations: ['bold'], visitorIds: ['v1'] });
+
+      // A run that changes one of the row's outcomes rewrites the row as bytes (outcome-bytes.ts): the outcome it kept reads as it did.
+      const writes = new RunWrites();
+      writes.add({ ...expired, eventId: 3, reason: null, attributions: [{ optimization: 'hero', variation: 'bold', viewedAt: T0 + 1, visitorId: 'v\u00e9"2' }], visitors: ['v\u00e9"2'], deciding: null, fingerprint: 13 });
+      writes.restate(0, expired);
+      const run = await store.attribution.commitRun({ workspaceId: 'acme', mode: 'full', until: T0 + 9, startedAt: T0 + 9, finishedAt: T0 + 9, conversionsProcessed: 2,
+        attributed: 2, notAttributed: 0, changed: 1, newlyAttributed: 1, unattributed: 0 }, writes, { matchRate: { overall: { conversions: 2, matched: 2, matchRate: 1 }, byUserDomain: {}, byDialect: {} }, ingestionLagMs: {} });
+      const after = await store.attribution.outcomes('acme');
+      assert.deepEqual(after.get(2), attributed);
+      assert.deepEqual(after.get(3), { ...expired, outcome: 'attributed', reason: null, attributions: [{ optimization: 'hero', variation: 'bold', viewedAt: T0 + 1, visitorId: 'v\u00e9"2' }], detail: { visitors: ['v\u00e9"2'], deciding: null }, runId: run.id });
+      assert.deepEqual([...(await store.attribution.fingerprints('acme')).prints], [11, 13]);
+      assert.deepEqual((await store.attribution.attributedTo('acme', 'hero', 1)).variations, ['bold', 'bold']);
+      const restated: unknown[] = [];
+      await store.attribution.run('acme', run.id, (chunk) => restated.push(...chunk));
+      assert.deepEqual(restated, [{ eventId: 3, before: changes[1]!.after, after: { outcome: 'attributed', reason: null, attributions: after.get(3)!.attributions } }]);
+      assert.deepEqual(read.length, 2, 'the old run\'s restatement, kept as JSON, is read as it was');
+      const kinds = (db2: Database.Database) => db2.prepare('SELECT typeof(data) FROM attribution_outcome_chunks').pluck().all();
+      const peek = new Database(old, { readonly: true });
+      try {
+        assert.deepEqual(kinds(peek), ['blob'], 'the row rewritten as bytes');
+      } finally {
+        peek.close();
+      }
     } finally {
       await store.close();
       removeTestDir(path.dirname(old));

@@ -5,8 +5,9 @@ import { numberIds, type EventColumns } from '../event-columns.js';
 import { idProbes } from '../id-filter.js';
 import type { AttributionStore, ColumnsRead, IdsWanted, NumberedColumnsRead } from '../store.js';
 import type { SnapshotShelf } from '../snapshot-shelf.js';
-import { JsonBytes } from '../../core/json-bytes.js';
+import { ByteWriter } from '../../core/bytes.js';
 import type { Attributed, AttributionRun, DataQualityFigures, Fingerprints, OutcomeChange, StoredOutcome } from '../types.js';
+import { BINARY, isBinary, readChanges } from '../outcome-bytes.js';
 import { changeFromItem, type ChangeItem } from '../outcome-codec.js';
 import type { RunWrites } from '../run-writes.js';
 import { OutcomeChunks } from './outcome-chunks.js';
@@ -107,15 +108,13 @@ export class SqliteAttributionStore implements AttributionStore {
       const runId = Number(lastInsertRowid);
       this.#outcomes.write(run.workspaceId, runId, writes);
       // The restatement in chunks of CHANGE_CHUNK (a first run restates every conversion: a row per change would cost more than judging them).
-      const insert = this.db.prepare('INSERT INTO attribution_change_chunks (run_id, seq, data) VALUES (?, ?, CAST(? AS TEXT))');
-      const out = new JsonBytes(1 << 20);
+      const insert = this.db.prepare('INSERT INTO attribution_change_chunks (run_id, seq, data) VALUES (?, ?, ?)');
+      const out = new ByteWriter(1 << 20);
       for (let at = 0, seq = 0; at < writes.changes; at += CHANGE_CHUNK, seq++) {
-        out.reset().char('[');
-        for (let k = at; k < Math.min(writes.changes, at + CHANGE_CHUNK); k++) {
-          if (k > at) out.char(',');
-          writes.writeChange(out, k);
-        }
-        insert.run(runId, seq, out.char(']').bytes());
+        const end = Math.min(writes.changes, at + CHANGE_CHUNK);
+        out.reset().u8(BINARY).varint(end - at);
+        for (let k = at; k < end; k++) writes.writeChange(out, k);
+        insert.run(runId, seq, out.bytes());
       }
       this.db.prepare(`INSERT INTO attribution_quality (workspace_id, run_id, data) VALUES (?, ?, ?)
         ON CONFLICT (workspace_id) DO UPDATE SET run_id = excluded.run_id, data = excluded.data`).run(run.workspaceId, runId, JSON.stringify(quality));
@@ -173,7 +172,9 @@ export class SqliteAttributionStore implements AttributionStore {
     const seqs = this.db.prepare('SELECT seq FROM attribution_change_chunks WHERE run_id = ? ORDER BY seq').pluck().all(id) as number[];
     for (const [i, seq] of seqs.entries()) {
       if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-      visit((JSON.parse(get.get(id, seq) as string) as ChangeItem[]).map(changeFromItem));
+      // Bytes (outcome-bytes.ts), or JSON from a store written before.
+      const data = get.get(id, seq) as string | Uint8Array;
+      visit(isBinary(data) ? readChanges(data) : (JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8')) as ChangeItem[]).map(changeFromItem));
     }
     return runFromRow(r);
   }

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
+import { ByteReader, ByteWriter } from '../../core/bytes.js';
 import { f64 } from '../../core/column.js';
-import { JsonBytes } from '../../core/json-bytes.js';
+import { BINARY, eachOutcome, isBinary, readOutcome, readOutcomes, writeOutcomeBody } from '../outcome-bytes.js';
 import { outcomeFromItem, type OutcomeItem } from '../outcome-codec.js';
 import type { RunWrites } from '../run-writes.js';
 import type { Attributed, Fingerprints, StoredOutcome } from '../types.js';
@@ -20,19 +21,25 @@ export function printsOf(blob: Uint8Array): Float64Array {
   return blob.byteOffset % 8 === 0 ? new Float64Array(blob.buffer, blob.byteOffset, n) : new Float64Array(Uint8Array.from(blob).buffer, 0, n);
 }
 
+/** A chunk row's outcomes as stored: bytes (outcome-bytes.ts), or JSON text from a store written before (outcome-codec.ts). */
+type ChunkData = string | Uint8Array;
+
+/** Every outcome of a chunk row. */
+const outcomesIn = (data: ChunkData): StoredOutcome[] =>
+  isBinary(data) ? readOutcomes(data) : (JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8')) as OutcomeItem[]).map(outcomeFromItem);
+
 /**
  * A workspace's attribution outcomes, stored a few thousand to a row: each row holds the outcomes
- * of a range of event ids (ranges never overlap) as a JSON array of arrays (outcome-codec.ts),
- * and their fingerprints apart (printsOf).
+ * of a range of event ids (ranges never overlap) as bytes (outcome-bytes.ts; rows a store wrote
+ * before hold JSON, outcome-codec.ts, until a run rewrites them), and their fingerprints apart (printsOf).
  * A run that restates a million conversions writes a few hundred rows instead of a million (a
- * row costs microseconds through the driver): 150 MB with its restatement, assembled from the
- * run's JSON bytes (RunWrites) inside the transaction, which holds the write lock for about 2 s
- * (`npm run bench:attribution -- --full`, first run); a run that changes a few outcomes rewrites
- * the few rows that hold them. Reading one outcome parses its row's JSON: milliseconds.
+ * row costs microseconds through the driver): ~60 MB with its restatement, assembled from the
+ * run's bytes (RunWrites) inside the transaction; a run that changes a few outcomes rewrites
+ * the few rows that hold them. Reading one outcome reads its row: milliseconds.
  */
 export class OutcomeChunks {
   /** Where a chunk row's data and prints are written, grown once and reused (a run may rewrite hundreds of rows). */
-  readonly #data = new JsonBytes();
+  readonly #data = new ByteWriter();
   #prints = new Float64Array(2 * OUTCOME_CHUNK);
 
   constructor(private readonly db: Database.Database) {}
@@ -41,16 +48,18 @@ export class OutcomeChunks {
     return this.db.prepare('SELECT id, first_event, last_event, n FROM attribution_outcome_chunks WHERE workspace_id = ? ORDER BY first_event').all(workspaceId) as ChunkRow[];
   }
 
-  #items(id: number): OutcomeItem[] {
-    return JSON.parse(this.db.prepare('SELECT data FROM attribution_outcome_chunks WHERE id = ?').pluck().get(id) as string) as OutcomeItem[];
+  #chunk(id: number): ChunkData {
+    return this.db.prepare('SELECT data FROM attribution_outcome_chunks WHERE id = ?').pluck().get(id) as ChunkData;
   }
 
   get(workspaceId: string, eventId: number): StoredOutcome | null {
     const data = this.db.prepare(`SELECT data FROM attribution_outcome_chunks WHERE workspace_id = ? AND first_event <= ? AND last_event >= ?
-      ORDER BY first_event DESC LIMIT 1`).pluck().get(workspaceId, eventId, eventId) as string | undefined;
+      ORDER BY first_event DESC LIMIT 1`).pluck().get(workspaceId, eventId, eventId) as ChunkData | undefined;
     if (data === undefined) return null;
-    const item = (JSON.parse(data) as OutcomeItem[]).find((o) => o[0] === eventId);
-    return item === undefined ? null : outcomeFromItem(item);
+    if (!isBinary(data)) return outcomesIn(data).find((o) => o.eventId === eventId) ?? null;
+    let found: StoredOutcome | null = null;
+    eachOutcome(data, (id, runId, start) => { if (id === eventId) found = readOutcome(new ByteReader(data, start), id, runId); });
+    return found;
   }
 
   getMany(workspaceId: string, eventIds: readonly number[]): Map<number, StoredOutcome> {
@@ -67,15 +76,17 @@ export class OutcomeChunks {
         if (sorted[mid]! < c.first_event) lo = mid + 1; else hi = mid;
       }
       if (lo === sorted.length || sorted[lo]! > c.last_event) continue;
-      for (const o of this.#items(c.id)) if (wanted.has(o[0])) out.set(o[0], outcomeFromItem(o));
+      const data = this.#chunk(c.id);
+      if (!isBinary(data)) for (const o of outcomesIn(data)) { if (wanted.has(o.eventId)) out.set(o.eventId, o); }
+      else eachOutcome(data, (id, runId, start) => { if (wanted.has(id)) out.set(id, readOutcome(new ByteReader(data, start), id, runId)); });
     }
     return out;
   }
 
   all(workspaceId: string): Map<number, StoredOutcome> {
     const out = new Map<number, StoredOutcome>();
-    for (const data of this.db.prepare('SELECT data FROM attribution_outcome_chunks WHERE workspace_id = ? ORDER BY first_event').pluck().all(workspaceId) as string[]) {
-      for (const o of JSON.parse(data) as OutcomeItem[]) out.set(o[0], outcomeFromItem(o));
+    for (const data of this.db.prepare('SELECT data FROM attribution_outcome_chunks WHERE workspace_id = ? ORDER BY first_event').pluck().all(workspaceId) as ChunkData[]) {
+      for (const o of outcomesIn(data)) out.set(o.eventId, o);
     }
     return out;
   }
@@ -96,22 +107,17 @@ export class OutcomeChunks {
     for (let replaced = true; replaced;) {
       replaced = false;
       for (const id of list.all(workspaceId, after) as number[]) {
-        const json = get.get(id) as string | undefined;
-        if (json === undefined) {
+        const data = get.get(id) as ChunkData | undefined;
+        if (data === undefined) {
           replaced = true;
           break;
         }
-        const items = JSON.parse(json) as OutcomeItem[];
-        for (const o of items) {
-          if (o[0] <= after || o[3] !== null || o[2] !== goalId) continue;
-          for (const a of o[4]) {
-            if (a[0] !== optimization) continue;
-            eventIds.push(o[0]);
-            variations.push(a[1]);
-            visitorIds.push(a[3]);
-          }
-        }
-        if (items.length > 0) after = items[items.length - 1]![0];
+        const add = (eventId: number, variation: string, visitorId: string) => {
+          eventIds.push(eventId);
+          variations.push(variation);
+          visitorIds.push(visitorId);
+        };
+        after = isBinary(data) ? attributedIn(data, after, optimization, goalId, add) : attributedInJson(data, after, optimization, goalId, add);
         await new Promise((resolve) => setImmediate(resolve));
       }
     }
@@ -169,43 +175,112 @@ export class OutcomeChunks {
       const prints = new Map<number, number>();
       const pairs = printsOf(this.db.prepare('SELECT prints FROM attribution_outcome_chunks WHERE id = ?').pluck().get(chunk.id) as Buffer);
       for (let k = 0; k < pairs.length; k += 2) prints.set(pairs[k]!, pairs[k + 1]!);
-      // Kept outcomes as their JSON; the run's as their index in `writes`.
-      const merged = new Map<number, { id: number; item: string | number; fp: number }>();
-      for (const o of this.#items(chunk.id)) if (!p.removes.has(o[0])) merged.set(o[0], { id: o[0], item: JSON.stringify(o), fp: prints.get(o[0]) ?? 0 });
+      // Kept outcomes as their bytes (eventId, runId, length, body: those of a JSON row written
+      // as bytes now); the run's as their index in `writes`.
+      const merged = new Map<number, { id: number; item: Uint8Array | number; fp: number }>();
+      const keep = (id: number, item: Uint8Array) => { if (!p.removes.has(id)) merged.set(id, { id, item, fp: prints.get(id) ?? 0 }); };
+      const data = this.#chunk(chunk.id);
+      if (isBinary(data)) {
+        let itemStart = 1 + varintEnd(data, 1);
+        eachOutcome(data, (id, _runId, _start, end) => {
+          keep(id, data.subarray(itemStart, end));
+          itemStart = end;
+        });
+      } else {
+        const out = new ByteWriter(1 << 10);
+        for (const o of outcomesIn(data)) {
+          const body = new ByteWriter(256);
+          writeOutcomeBody(body, o);
+          keep(o.eventId, Buffer.from(out.reset().varint(o.eventId).varint(o.runId).varint(body.length).raw(body.bytes()).bytes()));
+        }
+      }
       for (const w of p.puts) merged.set(writes.eventId(w), { id: writes.eventId(w), item: w, fp: writes.fingerprint(w) });
       remove.run(chunk.id);
       const items = [...merged.values()].sort((a, b) => a.id - b.id);
       this.#insertRows(workspaceId, items.length, (k) => items[k]!.id, (out, k) => {
         const item = items[k]!.item;
         if (typeof item === 'number') writes.writeItem(out, item, runId);
-        else out.raw(Buffer.from(item, 'utf8'));
+        else out.raw(item);
       }, (k) => items[k]!.fp);
     }
   }
 
   /**
    * Inserts n outcomes, in event id order and read through accessors, as chunk rows of
-   * OUTCOME_CHUNK (one row when up to twice that). Each row's outcomes are written as bytes and
-   * stored as text (CAST): the JSON never becomes a JS string on its way in; its fingerprints as
-   * printsOf reads them.
+   * OUTCOME_CHUNK (one row when up to twice that): BINARY, their count, then each outcome as
+   * `writeAt` writes it (outcome-bytes.ts); their fingerprints as printsOf reads them.
    */
-  #insertRows(workspaceId: string, n: number, idAt: (i: number) => number, writeAt: (out: JsonBytes, i: number) => void, fpAt: (i: number) => number): void {
+  #insertRows(workspaceId: string, n: number, idAt: (i: number) => number, writeAt: (out: ByteWriter, i: number) => void, fpAt: (i: number) => number): void {
     const insert = this.db.prepare(`INSERT INTO attribution_outcome_chunks (workspace_id, first_event, last_event, n, data, prints)
-      VALUES (?, ?, ?, ?, CAST(? AS TEXT), ?)`);
+      VALUES (?, ?, ?, ?, ?, ?)`);
     const data = this.#data;
     const size = n <= 2 * OUTCOME_CHUNK ? n : OUTCOME_CHUNK;
     if (this.#prints.length < 2 * size) this.#prints = new Float64Array(2 * size);
     const prints = this.#prints;
     for (let at = 0; at < n; at += size) {
       const end = Math.min(n, at + size);
-      data.reset().char('[');
+      data.reset().u8(BINARY).varint(end - at);
       for (let i = at; i < end; i++) {
-        if (i > at) data.char(',');
         writeAt(data, i);
         prints[2 * (i - at)] = idAt(i);
         prints[2 * (i - at) + 1] = fpAt(i);
       }
-      insert.run(workspaceId, idAt(at), idAt(end - 1), end - at, data.char(']').bytes(), Buffer.from(prints.buffer, 0, 16 * (end - at)));
+      insert.run(workspaceId, idAt(at), idAt(end - 1), end - at, data.bytes(), Buffer.from(prints.buffer, 0, 16 * (end - at)));
     }
   }
+}
+
+/** Where the varint that starts at `at` ends. */
+function varintEnd(b: Uint8Array, at: number): number {
+  const r = new ByteReader(b, at);
+  r.varint();
+  return r.at - at;
+}
+
+/**
+ * Tells `add` of each attribution to `optimization` of the attributed outcomes under `goalId`
+ * after event id `after` in a binary chunk, reading only what it needs of each (its goal, then its
+ * reason, its strings decoded only when it counts); answers the chunk's last event id.
+ */
+function attributedIn(data: Uint8Array, after: number, optimization: string, goalId: number, add: (eventId: number, variation: string, visitorId: string) => void): number {
+  const r = new ByteReader(data);
+  const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const wanted = Buffer.from(optimization, 'utf8');
+  let last = after;
+  eachOutcome(data, (eventId, _runId, start) => {
+    last = eventId;
+    if (eventId <= after) return;
+    r.at = start;
+    if (r.varint() !== goalId + 1) return;
+    starts.length = 0;
+    ends.length = 0;
+    for (let n = r.varint(); n > 0; n--) {
+      const length = r.varint();
+      starts.push(r.at);
+      ends.push(r.at + length);
+      r.at += length;
+    }
+    if (r.varint() !== 0) return; // not attributed
+    for (let n = r.varint(); n > 0; n--) {
+      const o = r.varint();
+      const v = r.varint();
+      r.at += 8; // viewedAt
+      const visitor = r.varint();
+      if (ends[o]! - starts[o]! !== wanted.length || text.compare(wanted, 0, wanted.length, starts[o]!, ends[o]!) !== 0) continue;
+      add(eventId, text.toString('utf8', starts[v]!, ends[v]!), text.toString('utf8', starts[visitor]!, ends[visitor]!));
+    }
+  });
+  return last;
+}
+
+/** attributedIn for a chunk stored as JSON (outcome-codec.ts). */
+function attributedInJson(data: string | Uint8Array, after: number, optimization: string, goalId: number, add: (eventId: number, variation: string, visitorId: string) => void): number {
+  const items = JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8')) as OutcomeItem[];
+  for (const o of items) {
+    if (o[0] <= after || o[3] !== null || o[2] !== goalId) continue;
+    for (const a of o[4]) if (a[0] === optimization) add(o[0], a[1], a[3]);
+  }
+  return items.length > 0 ? items[items.length - 1]![0] : after;
 }

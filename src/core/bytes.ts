@@ -1,0 +1,159 @@
+/** Bytes written into one growing buffer: varints, doubles, strings. */
+export class ByteWriter {
+  #buf: Buffer;
+  #n = 0;
+
+  constructor(capacity = 1 << 16) {
+    this.#buf = Buffer.allocUnsafe(capacity);
+  }
+
+  get length(): number {
+    return this.#n;
+  }
+
+  /** Forgets what was written, keeping the memory. */
+  reset(): this {
+    this.#n = 0;
+    return this;
+  }
+
+  /** Where the bytes are written (valid until the next write; bytes() says how many). */
+  get buffer(): Buffer {
+    return this.#buf;
+  }
+
+  /** The bytes written [from, to) (a view, valid until the next write). */
+  bytes(from = 0, to = this.#n): Buffer {
+    return this.#buf.subarray(from, to);
+  }
+
+  #room(extra: number): Buffer {
+    if (this.#n + extra > this.#buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#n + extra));
+      this.#buf.copy(next, 0, 0, this.#n);
+      this.#buf = next;
+    }
+    return this.#buf;
+  }
+
+  u8(x: number): this {
+    this.#room(1)[this.#n++] = x;
+    return this;
+  }
+
+  /** A non-negative safe integer, 7 bits a byte (low first; the high bit says more follow). */
+  varint(x: number): this {
+    if (!Number.isSafeInteger(x) || x < 0) throw new RangeError(`Not a non-negative safe integer: ${x}.`);
+    const buf = this.#room(8);
+    // Past 31 bits by division, then by shifts (ids and counts: mostly one to three bytes).
+    while (x > 0x7fffffff) {
+      buf[this.#n++] = (x % 0x80) | 0x80;
+      x = Math.floor(x / 0x80);
+    }
+    while (x >= 0x80) {
+      buf[this.#n++] = (x & 0x7f) | 0x80;
+      x >>>= 7;
+    }
+    buf[this.#n++] = x;
+    return this;
+  }
+
+  f64(x: number): this {
+    this.#room(8).writeDoubleLE(x, this.#n);
+    this.#n += 8;
+    return this;
+  }
+
+  /** A string given as its UTF-8 bytes [from, to): its length, then the bytes. */
+  utf8(b: Uint8Array, from: number, to: number): this {
+    this.varint(to - from);
+    const buf = this.#room(to - from);
+    if (to - from <= 32) for (let i = from; i < to; i++) buf[this.#n++] = b[i]!;
+    else {
+      buf.set(b.subarray(from, to), this.#n);
+      this.#n += to - from;
+    }
+    return this;
+  }
+
+  /** A JS string: its UTF-8 length, then its bytes. */
+  string(s: string): this {
+    let ascii = true;
+    for (let i = 0; i < s.length && ascii; i++) ascii = s.charCodeAt(i) < 0x80;
+    if (!ascii) {
+      const b = Buffer.from(s, 'utf8');
+      return this.utf8(b, 0, b.length);
+    }
+    this.varint(s.length);
+    const buf = this.#room(s.length);
+    for (let i = 0; i < s.length; i++) buf[this.#n++] = s.charCodeAt(i);
+    return this;
+  }
+
+  /** Bytes as they are. */
+  raw(b: Uint8Array, from = 0, to = b.length): this {
+    const buf = this.#room(to - from);
+    if (to - from <= 64) for (let i = from; i < to; i++) buf[this.#n++] = b[i]!;
+    else {
+      buf.set(b.subarray(from, to), this.#n);
+      this.#n += to - from;
+    }
+    return this;
+  }
+}
+
+/** How many bytes ByteWriter.varint writes for x. */
+export function varintLength(x: number): number {
+  let n = 1;
+  while (x >= 0x80) {
+    x = Math.floor(x / 0x80);
+    n++;
+  }
+  return n;
+}
+
+/** Reads what a ByteWriter wrote, from a position it keeps. */
+export class ByteReader {
+  at: number;
+
+  constructor(readonly buf: Uint8Array, at = 0) {
+    this.at = at;
+  }
+
+  u8(): number {
+    if (this.at >= this.buf.length) throw new RangeError('Outcome bytes end early.');
+    return this.buf[this.at++]!;
+  }
+
+  varint(): number {
+    let x = 0;
+    let scale = 1;
+    for (;;) {
+      const b = this.u8();
+      x += (b & 0x7f) * scale;
+      if (b < 0x80) return x;
+      scale *= 0x80;
+    }
+  }
+
+  f64(): number {
+    if (this.at + 8 > this.buf.length) throw new RangeError('Outcome bytes end early.');
+    const x = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength).readDoubleLE(this.at);
+    this.at += 8;
+    return x;
+  }
+
+  string(): string {
+    const n = this.varint();
+    if (this.at + n > this.buf.length) throw new RangeError('Outcome bytes end early.');
+    const s = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength).toString('utf8', this.at, this.at + n);
+    this.at += n;
+    return s;
+  }
+
+  /** Reads `strings` (n, then each), adding them to `into`. */
+  strings(into: string[]): string[] {
+    for (let n = this.varint(); n > 0; n--) into.push(this.string());
+    return into;
+  }
+}
