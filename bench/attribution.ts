@@ -1,11 +1,14 @@
 /**
  * Attribution at scale: generates views, identities and conversions into a fresh SQLite store
  * with the writer's own statements (events and their segments, in groups of 1,000 as the group
- * commit writes them under load), then times two full attribution runs, each in a process of its
- * own (wall time, events/s, peak RSS): the first, which also merges the ingested segments, reads
- * every event and writes every outcome, and one after a day of new events (1 % more), the nightly
- * steady state, which starts from the snapshot the first one left (attribution/snapshot.ts) and
- * reads only the new events; then, in a third process, only the load a run without a snapshot
+ * commit writes them under load), then times, each in a process of its own (wall time, events/s,
+ * peak RSS): the first full run right after that bulk import, before anything indexed it (it
+ * merges the ingested segments, reads every event and writes every outcome; then the store is put
+ * back as it was); the indexing the scheduler does between runs (attribution/indexer.ts: merging
+ * the segments, reading every event, writing the snapshot runs start from); the first full run
+ * from that index (it writes every outcome); and one after a day of new events (1 % more), the
+ * nightly steady state, which starts from the snapshot the first one left and reads only the new
+ * events; then, in a process of its own, only the load a run without a snapshot
  * begins with (reading every event into the engine's index), to show how much of a run that is;
  * then what the API reads at this scale
  * (results, a daily series, a visitor's and a user's journey, data quality, a dry-run preview),

@@ -57,45 +57,55 @@ const named = (strings: readonly string[], k: number): string => {
  * bytes without a JS string made). The same string named twice the same way is written once.
  */
 export class OutcomeStrings {
-  /** Per entry: a JS string, or null for a numbered one (#ids). */
+  /** Per entry: a JS string, or null for a numbered one (#ids); #size of them are this outcome's. */
   readonly #text: (string | null)[] = [];
   readonly #ids: number[] = [];
+  #size = 0;
   #written = 0;
+  /** JS strings' UTF-8 bytes, as written before (optimization keys and reasons: a few, named a million times). */
+  readonly #bytes = new Map<string, Buffer>();
 
   constructor(private readonly names: { writeBytes(out: ByteWriter, k: number): void } | null = null) {}
 
   get size(): number {
-    return this.#text.length;
+    return this.#size;
   }
 
   reset(): void {
-    this.#text.length = 0;
-    this.#ids.length = 0;
+    this.#size = 0;
     this.#written = 0;
   }
 
   text(s: string): number {
-    for (let i = 0; i < this.#text.length; i++) if (this.#text[i] === s) return i;
-    this.#text.push(s);
-    this.#ids.push(-1);
-    return this.#text.length - 1;
+    for (let i = 0; i < this.#size; i++) if (this.#text[i] === s) return i;
+    this.#text[this.#size] = s;
+    this.#ids[this.#size] = -1;
+    return this.#size++;
   }
 
   /** String k of `names`. */
   name(k: number): number {
-    for (let i = 0; i < this.#ids.length; i++) if (this.#ids[i] === k) return i;
-    this.#text.push(null);
-    this.#ids.push(k);
-    return this.#ids.length - 1;
+    for (let i = 0; i < this.#size; i++) if (this.#ids[i] === k) return i;
+    this.#text[this.#size] = null;
+    this.#ids[this.#size] = k;
+    return this.#size++;
   }
 
   /** Writes the strings named since the last write (n, then each). */
   write(out: ByteWriter): void {
-    out.varint(this.#text.length - this.#written);
-    for (; this.#written < this.#text.length; this.#written++) {
+    out.varint(this.#size - this.#written);
+    for (; this.#written < this.#size; this.#written++) {
       const s = this.#text[this.#written];
-      if (s !== null && s !== undefined) out.string(s);
-      else this.names!.writeBytes(out, this.#ids[this.#written]!);
+      if (s === null || s === undefined) {
+        this.names!.writeBytes(out, this.#ids[this.#written]!);
+        continue;
+      }
+      let b = this.#bytes.get(s);
+      if (b === undefined) {
+        b = Buffer.from(s, 'utf8');
+        if (this.#bytes.size < 1024) this.#bytes.set(s, b);
+      }
+      out.utf8(b, 0, b.length);
     }
   }
 }

@@ -48,8 +48,18 @@ export class RunWrites {
   readonly #end: Column<Int32Array>;
   readonly #bodyEnd: Column<Int32Array>;
   readonly #strings: OutcomeStrings;
-  /** The outcome being written: its reason and its string + 1 (0: attributed), its goal, where its body and summary are. */
-  #open: { reason: string | null; reasonRef: number; goalId: number | null; start: number; split: number; end: number } | null = null;
+  /**
+   * The outcome being written (scalars, not an object: a first run writes a million): whether one
+   * is begun (1) and its summary written (2), its reason and that string's number + 1 (0:
+   * attributed), its goal, where its body starts, and where its summary starts and ends.
+   */
+  #state = 0;
+  #reasonOpen: string | null = null;
+  #reasonRef = 0;
+  #goalOpen: number | null = null;
+  #startOpen = 0;
+  #splitOpen = 0;
+  #endOpen = 0;
   /** The open outcome's attributions (string numbers and instants), visitors and deciding view, written by summaryEnd() and end(). */
   readonly #attributions: number[] = [];
   readonly #viewedAt: number[] = [];
@@ -59,9 +69,9 @@ export class RunWrites {
   readonly #deciding = [0, 0, 0, 0, 0, 0];
   #hasDeciding = false;
   /** Restated outcomes (indexes into the outcomes), with where the summary of what each was is in #befores (-1: it had no outcome). */
-  readonly #restated = i32();
-  readonly #beforeAt = i32();
-  readonly #beforeEnd = i32();
+  readonly #restated: Column<Int32Array>;
+  readonly #beforeAt: Column<Int32Array>;
+  readonly #beforeEnd: Column<Int32Array>;
   readonly #befores = new ByteWriter(1 << 10);
   readonly #withdrawn = f64();
   readonly #withdrawnAt = i32();
@@ -75,6 +85,9 @@ export class RunWrites {
   constructor(names: NameBytes | null = null, expected = 256) {
     this.#strings = new OutcomeStrings(names);
     const room = Math.max(16, expected);
+    this.#restated = i32(room);
+    this.#beforeAt = i32(room);
+    this.#beforeEnd = i32(room);
     this.#eventId = f64(room);
     this.#fingerprint = f64(room);
     this.#block = i32(room);
@@ -97,12 +110,15 @@ export class RunWrites {
 
   /** Begins an outcome; answers the table its strings are numbered in. */
   begin(reason: string | null, goalId: number | null): OutcomeStrings {
-    if (this.#open !== null) throw new Error('An outcome was begun before the last one ended.');
+    if (this.#state !== 0) throw new Error('An outcome was begun before the last one ended.');
     this.#strings.reset();
     this.#attributionCount = 0;
     this.#visitorCount = 0;
     this.#hasDeciding = false;
-    this.#open = { reason, reasonRef: reason === null ? 0 : this.#strings.text(reason) + 1, goalId, start: -1, split: -1, end: -1 };
+    this.#state = 1;
+    this.#reasonOpen = reason;
+    this.#reasonRef = reason === null ? 0 : this.#strings.text(reason) + 1;
+    this.#goalOpen = goalId;
     return this.#strings;
   }
 
@@ -116,18 +132,18 @@ export class RunWrites {
 
   /** Writes the outcome's summary (its strings so far, reason and attributions): what a restatement says it became. */
   summaryEnd(): void {
-    const open = this.#open;
-    if (open === null || open.start >= 0) throw new Error('summaryEnd() comes once, after begin().');
+    if (this.#state !== 1) throw new Error('summaryEnd() comes once, after begin().');
+    this.#state = 2;
     const out = this.#out();
-    open.start = out.length;
-    out.varint(open.goalId === null ? 0 : open.goalId + 1);
-    open.split = out.length;
+    this.#startOpen = out.length;
+    out.varint(this.#goalOpen === null ? 0 : this.#goalOpen + 1);
+    this.#splitOpen = out.length;
     this.#strings.write(out);
-    out.varint(open.reasonRef).varint(this.#attributionCount);
+    out.varint(this.#reasonRef).varint(this.#attributionCount);
     for (let k = 0; k < this.#attributionCount; k++) {
       out.varint(this.#attributions[3 * k]!).varint(this.#attributions[3 * k + 1]!).f64(this.#viewedAt[k]!).varint(this.#attributions[3 * k + 2]!);
     }
-    open.end = out.length;
+    this.#endOpen = out.length;
   }
 
   visitor(visitor: number): void {
@@ -147,8 +163,7 @@ export class RunWrites {
 
   /** Closes the outcome begun; answers its index. */
   end(eventId: number, fingerprint: number): number {
-    const open = this.#open;
-    if (open === null || open.start < 0) throw new Error('An outcome\'s summary must be written before it ends.');
+    if (this.#state !== 2) throw new Error('An outcome\'s summary must be written before it ends.');
     const n = this.length;
     if (n > 0 && eventId <= this.#eventId.get(n - 1)) throw new Error(`Outcomes must be written in event id order (${eventId} after ${this.#eventId.get(n - 1)}).`);
     const out = this.#blocks[this.#blocks.length - 1]!;
@@ -160,13 +175,13 @@ export class RunWrites {
     else out.u8(1).varint(d[0]!).varint(d[1]!).f64(d[2]!).varint(d[3]!).f64(d[4]!).f64(d[5]!);
     this.#eventId.push(eventId);
     this.#fingerprint.push(fingerprint);
-    this.#reason.push(open.reason);
+    this.#reason.push(this.#reasonOpen);
     this.#block.push(this.#blocks.length - 1);
-    this.#start.push(open.start);
-    this.#split.push(open.split);
-    this.#end.push(open.end);
+    this.#start.push(this.#startOpen);
+    this.#split.push(this.#splitOpen);
+    this.#end.push(this.#endOpen);
     this.#bodyEnd.push(out.length);
-    this.#open = null;
+    this.#state = 0;
     return n;
   }
 
