@@ -9,7 +9,7 @@ export { loadWorkspace, type Loaded } from './load.js';
 export { lastAtOrBefore, sessionize, sessionOf, type SessionRules, type Sessions } from './sessions.js';
 export { optimizationResults, optimizationResultsUntil, ResultsError, type ResultsAnswer, type ResultsQuery } from './results.js';
 export { refreshKeptResults } from './result-counts.js';
-export { AttributionScheduler, nextCronRun, type ScheduledRun } from './scheduler.js';
+export { AttributionScheduler, INDEX_RETRY_MS, nextCronRun, type ScheduledRun } from './scheduler.js';
 export { attributionPreviewer } from './preview.js';
 export { dataQuality, journey } from './insights.js';
 export { runOnce, type RunExecutor } from './runner.js';

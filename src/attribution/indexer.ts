@@ -52,14 +52,15 @@ export async function indexDue(store: Store, workspaceId: string, policy: IndexP
 
 /**
  * Indexes a workspace now: holding its run lease (so no run or other indexing runs meanwhile),
- * merges its ingested chunks, loads its events from its snapshot and what came since, exactly as a
- * run would (loadForRun), and writes the new snapshot, judging nothing and writing no outcome.
+ * merges its ingested chunks, loads its events from its snapshot and every one stored since, as a
+ * run would (loadForRun; a run reads those received up to its `until`, indexing all of them and
+ * notes the latest instant it holds), and writes the new snapshot, judging nothing and writing no outcome.
  */
 export async function indexOnce(store: Store, clock: Clock, workspaceId: string): Promise<IndexSummary> {
   const t0 = performance.now();
   const done = await withRunLease(store, clock, workspaceId, async () => {
     await store.attribution.compactColumns(workspaceId);
-    const loaded = await loadForRun(store, workspaceId, clock.now(), async () => null);
+    const loaded = await loadForRun(store, workspaceId, clock.now(), async () => null, { everything: true });
     if (loaded.save === null) return 0;
     await loaded.save();
     return loaded.events;

@@ -43,34 +43,41 @@ export async function workspaceRules(store: Store, workspaceId: string): Promise
 
 /**
  * Adds a workspace's events received up to `until`, with ids above `after`, to an activity index
- * and its conversions, then builds the index; answers what readColumns read and how many events.
+ * and its conversions, then builds the index; answers what readColumns read, how many events, and
+ * the latest instant one of them was received (-Infinity: none).
  */
 export async function readEvents(
   store: Store, workspaceId: string, until: number, into: { activity: ActivityIndex; conversions: Conversions; isConversion: WorkspaceRules['isConversion'] }, after = 0,
-): Promise<ColumnsRead & { events: number }> {
+): Promise<ColumnsRead & { events: number; maxReceived: number }> {
   const { activity, conversions, isConversion } = into;
   let events = 0;
   let sized = false;
+  let maxReceived = Number.NEGATIVE_INFINITY;
+  const received = (chunk: { n: number; receivedAt: Float64Array }) => {
+    for (let i = 0; i < chunk.n; i++) if (chunk.receivedAt[i]! > maxReceived) maxReceived = chunk.receivedAt[i]!;
+  };
   if (after === 0 && activity.isEmpty()) {
     // Every event, into an empty index: the store numbers the ids as it reads (on a thread of its own, for a large workspace).
     const { strings, ...read } = await store.attribution.readNumberedColumns(workspaceId, until, (chunk, numbers, total) => {
       if (!sized) activity.reserve(total, true);
       sized = true;
       events += chunk.n;
+      received(chunk);
       conversions.addColumns(chunk, activity.addColumns(chunk, numbers), isConversion);
     });
     activity.adoptStrings(strings);
     activity.build();
-    return { ...read, events };
+    return { ...read, events, maxReceived };
   }
   const read = await store.attribution.readColumns(workspaceId, until, (chunk, total) => {
     if (!sized) activity.reserve(total);
     sized = true;
     events += chunk.n;
+    received(chunk);
     conversions.addColumns(chunk, activity.addColumns(chunk), isConversion);
   }, after);
   activity.build();
-  return { ...read, events };
+  return { ...read, events, maxReceived };
 }
 
 /** Reads a workspace's goals, optimizations and events (received up to `until`) into the engine's structures. */

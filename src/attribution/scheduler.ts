@@ -17,6 +17,9 @@ export function nextCronRun(expression: string, after: number): number | null {
   }
 }
 
+/** How long after a failed indexing a workspace is left alone before it is tried again. */
+export const INDEX_RETRY_MS = 60 * 60_000;
+
 interface Due {
   full: number | null;
   incremental: number | null;
@@ -41,6 +44,8 @@ export interface ScheduledRun {
  */
 export class AttributionScheduler {
   readonly #due = new Map<string, Due>();
+  /** Per workspace whose indexing failed, the instant before which it is not tried again (INDEX_RETRY_MS). */
+  readonly #indexRetry = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
   #ticking: Promise<ScheduledRun[]> | null = null;
 
@@ -93,13 +98,21 @@ export class AttributionScheduler {
     return ran;
   }
 
-  /** Indexes the workspace when its events have grown enough since its snapshot; adds it to `ran` when it wrote one, or failed. */
+  /**
+   * Indexes the workspace when its events have grown enough since its snapshot; adds it to `ran`
+   * when it wrote one, or failed. One that failed (a full disk, say) is not tried again for
+   * INDEX_RETRY_MS: it reads every event before it fails, and would otherwise do so every tick.
+   */
   async #indexIfDue(workspaceId: string, ran: ScheduledRun[]): Promise<void> {
+    const now = this.clock.now();
+    if (this.indexing === null || now < (this.#indexRetry.get(workspaceId) ?? now)) return;
     try {
-      if (this.indexing === null || !(await indexDue(this.store, workspaceId, this.indexing))) return;
+      if (!(await indexDue(this.store, workspaceId, this.indexing))) return;
       // Not written: a run or indexing in another process held the workspace (its run writes a snapshot).
       if ((await this.runner.index(workspaceId)).indexed) ran.push({ workspaceId, mode: 'index', ok: true });
+      this.#indexRetry.delete(workspaceId);
     } catch (err) {
+      this.#indexRetry.set(workspaceId, now + INDEX_RETRY_MS);
       this.onError(workspaceId, err, 'index');
       ran.push({ workspaceId, mode: 'index', ok: false });
     }

@@ -15,7 +15,7 @@ interface Header {
   workspaceId: string;
   /** Every event of the workspace with an id up to this one is in the snapshot, and none above it. */
   through: number;
-  /** The run's `until`: a run with an earlier one cannot start from this snapshot. */
+  /** The run's `until` (indexing's: the latest instant an event it holds was received): a run with an earlier one cannot start from this snapshot. */
   until: number;
   /** The goals' names over time when it was taken: which custom events are conversions depends on them. */
   goals: string;
@@ -116,7 +116,11 @@ export interface RunLoad<T> extends Loaded {
  * events cost seconds to read and number; their snapshot, a read of one file, during which
  * `alongside` (the run's other reading) is done, its answer handed back.
  */
-export async function loadForRun<T>(store: Store, workspaceId: string, until: number, alongside: () => Promise<T>): Promise<RunLoad<T>> {
+export async function loadForRun<T>(store: Store, workspaceId: string, until: number, alongside: () => Promise<T>, options: { everything?: boolean } = {}): Promise<RunLoad<T>> {
+  // Indexing (indexer.ts) reads every event stored, whenever received: a snapshot must hold every
+  // event up to its `through`, and under steady ingestion some event is always received after any
+  // instant chosen first. Its snapshot's `until` is then the latest instant it holds an event of.
+  const everything = options.everything === true;
   const { rules, goalsByName, optimizations, isConversion, goalsKey } = await workspaceRules(store, workspaceId);
   const shelf = store.attribution.snapshots;
   let resumed: { activity: ActivityIndex; conversions: Conversions; header: Header } | null = null;
@@ -128,7 +132,7 @@ export async function loadForRun<T>(store: Store, workspaceId: string, until: nu
       // This thread's share of the run's reading, done while the snapshot's bytes come in.
       extra = { value: await alongside() };
       await read;
-      if (header.workspaceId === workspaceId && header.goals === goalsKey && header.until <= until) {
+      if (header.workspaceId === workspaceId && header.goals === goalsKey && (everything || header.until <= until)) {
         const activity = ActivityIndex.fromParts(rules, arrays.slice(0, header.activityParts));
         resumed = { activity, conversions: Conversions.fromParts(activity, arrays.slice(header.activityParts), header.names), header };
       }
@@ -140,7 +144,9 @@ export async function loadForRun<T>(store: Store, workspaceId: string, until: nu
   }
   const activity = resumed?.activity ?? new ActivityIndex(rules);
   const conversions = resumed?.conversions ?? new Conversions(activity);
-  const { last, skipped, events: read } = await readEvents(store, workspaceId, until, { activity, conversions, isConversion }, resumed?.header.through ?? 0);
+  const { last, skipped, events: read, maxReceived } = await readEvents(store, workspaceId, everything ? Number.POSITIVE_INFINITY : until,
+    { activity, conversions, isConversion }, resumed?.header.through ?? 0);
+  const held = everything ? Math.max(resumed?.header.until ?? Number.NEGATIVE_INFINITY, maxReceived) : until;
   const fromSnapshot = resumed?.header.events ?? 0;
   // Events received after `until` were left out: a snapshot must hold every event up to its `through`.
   const due = shelf !== null && skipped === 0 && (resumed === null ? read > 0 : read > fromSnapshot * REWRITE_SHARE);
@@ -148,7 +154,7 @@ export async function loadForRun<T>(store: Store, workspaceId: string, until: nu
     const { arrays, names } = conversions.parts();
     const parts = activity.parts();
     await shelf.put(workspaceId, encode({
-      format: FORMAT, workspaceId, through: last, until, goals: goalsKey, events: fromSnapshot + read, activityParts: parts.length, names,
+      format: FORMAT, workspaceId, through: last, until: held, goals: goalsKey, events: fromSnapshot + read, activityParts: parts.length, names,
     }, [...parts, ...arrays]));
   } : null;
   return {

@@ -76,20 +76,6 @@ export class ByteWriter {
     return this;
   }
 
-  /** A JS string: its UTF-8 length, then its bytes. */
-  string(s: string): this {
-    let ascii = true;
-    for (let i = 0; i < s.length && ascii; i++) ascii = s.charCodeAt(i) < 0x80;
-    if (!ascii) {
-      const b = Buffer.from(s, 'utf8');
-      return this.utf8(b, 0, b.length);
-    }
-    this.varint(s.length);
-    const buf = this.#room(s.length);
-    for (let i = 0; i < s.length; i++) buf[this.#n++] = s.charCodeAt(i);
-    return this;
-  }
-
   /** Bytes as they are. */
   raw(b: Uint8Array, from = 0, to = b.length): this {
     const buf = this.#room(to - from);
@@ -115,9 +101,12 @@ export function varintLength(x: number): number {
 /** Reads what a ByteWriter wrote, from a position it keeps. */
 export class ByteReader {
   at: number;
+  /** `buf` as a Buffer, for its decoders. */
+  readonly #view: Buffer;
 
   constructor(readonly buf: Uint8Array, at = 0) {
     this.at = at;
+    this.#view = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   u8(): number {
@@ -138,7 +127,7 @@ export class ByteReader {
 
   f64(): number {
     if (this.at + 8 > this.buf.length) throw new RangeError('Outcome bytes end early.');
-    const x = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength).readDoubleLE(this.at);
+    const x = this.#view.readDoubleLE(this.at);
     this.at += 8;
     return x;
   }
@@ -146,7 +135,7 @@ export class ByteReader {
   string(): string {
     const n = this.varint();
     if (this.at + n > this.buf.length) throw new RangeError('Outcome bytes end early.');
-    const s = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength).toString('utf8', this.at, this.at + n);
+    const s = this.#view.toString('utf8', this.at, this.at + n);
     this.at += n;
     return s;
   }

@@ -117,7 +117,7 @@ export interface AttributionStore {
   readonly snapshots: SnapshotShelf | null;
   /**
    * About how many of the workspace's events have an id above `after` (a chunk that holds `after`
-   * is left out): whether enough has arrived since a snapshot to index it again. Reads no event.
+   * counts whole): whether enough has arrived since a snapshot to index it again. Reads no event.
    */
   eventsAfter(workspaceId: string, after: number): Promise<number>;
   /** Merges the small chunks that ingestion leaves behind into large ones; returns how many were merged away. */

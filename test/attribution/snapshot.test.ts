@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { AttributionRunner, AttributionScheduler, indexOnce, workerIndexer } from '../../src/attribution/index.js';
+import { AttributionRunner, AttributionScheduler, INDEX_RETRY_MS, indexOnce, workerIndexer } from '../../src/attribution/index.js';
 import type { CanonicalEvent } from '../../src/core/index.js';
 import { T0, testApp, type TestApp } from '../helpers/app.js';
 
@@ -205,6 +205,44 @@ describe('attribution runs starting from the last run\'s snapshot', () => {
       assert.equal((await indexed(s)).length, 0);
     });
 
+    it('indexes every event stored, one received after its clock\'s now included; a run from a later instant starts from it, one from before does not', async () => {
+      // Ingestion racing the indexing: visit 5's conversion was received at T0 + 10 min, the indexing's clock says T0.
+      for (let n = 0; n < 6; n++) await append(visit(n, T0 - 60 * MIN, 5 * MIN, n === 5 ? T0 + 10 * MIN : T0 - 50 * MIN));
+      t.clock.set(T0);
+      const s = scheduler();
+      await s.tick();
+      assert.deepEqual(await indexed(s), [{ workspaceId: WS, mode: 'index', ok: true }], 'written although an event came after its now');
+      const index = fs.readFileSync(snapshotFile());
+      // As of T0 + 5 min: not from the index (it holds a conversion received later), every event read, that one left out.
+      assert.equal((await run(T0 + 5 * MIN)).conversionsProcessed, 5);
+      const later = await run(T0 + 20 * MIN);
+      assert.deepEqual([later.conversionsProcessed, later.changed], [6, 1]);
+      // A run that read every event would write a snapshot of its own; one that started from the index has nothing to add.
+      assert.ok(fs.readFileSync(snapshotFile()).equals(index), 'the later run started from the index');
+      const judged = await outcomes();
+      fs.rmSync(folder(), { recursive: true });
+      assert.equal((await run(T0 + 30 * MIN)).changed, 0, 'reading every event judges as the run from the index did');
+      assert.deepEqual(await outcomes(), judged);
+    });
+
+    it('leaves a workspace whose indexing failed alone for an hour, then tries again', async () => {
+      for (let n = 0; n < 6; n++) await append(visit(n, T0 - 60 * MIN, 5 * MIN));
+      fs.writeFileSync(folder(), 'not a folder'); // where the snapshots would go: every indexing fails
+      t.clock.set(T0);
+      const errors: unknown[] = [];
+      const s = new AttributionScheduler(t.store, t.app.runner, t.clock, (_ws, err, mode) => errors.push([mode, (err as Error).message]), { minEvents: 10, share: 0.5 });
+      await s.tick();
+      assert.deepEqual(await indexed(s), [{ workspaceId: WS, mode: 'index', ok: false }]);
+      assert.equal(errors.length, 1);
+      assert.equal((errors[0] as unknown[])[0], 'index');
+      t.clock.set(T0 + INDEX_RETRY_MS - 1);
+      assert.deepEqual(await indexed(s), [], 'not tried again within the hour');
+      fs.rmSync(folder());
+      t.clock.set(T0 + INDEX_RETRY_MS);
+      assert.deepEqual(await indexed(s), [{ workspaceId: WS, mode: 'index', ok: true }]);
+      assert.equal(errors.length, 1);
+    });
+
     it('indexes on a thread of its own, as the service does, to the same snapshot a run then starts from', async () => {
       for (let n = 0; n < 6; n++) await append(visit(n, T0 - 60 * MIN, 5 * MIN));
       t.clock.set(T0);
@@ -212,7 +250,6 @@ describe('attribution runs starting from the last run\'s snapshot', () => {
       const summary = await runner.index(WS);
       assert.equal(summary.indexed, true);
       assert.equal(summary.events, 18);
-      t.clock.set(T0 + 60 * MIN); // the worker's clock ran on from T0: the index holds up to then
       const twice = await indexOnce(t.store, t.clock, WS);
       assert.deepEqual([twice.indexed, twice.events], [false, 0], 'indexed already: nothing to write');
       const index = fs.readFileSync(snapshotFile());

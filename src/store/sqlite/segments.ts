@@ -36,9 +36,12 @@ export class EventSegments {
     this.#removeFilter = filters ? db.prepare('DELETE FROM event_segment_ids WHERE segment_id = ?') : null;
   }
 
-  /** How many events the workspace's segments that start above `after` hold (the index on (workspace_id, first_id); no blob read). */
+  /**
+   * How many events the workspace's segments that end above `after` hold (no blob read): a segment
+   * that a compaction merged across `after` counts whole, so new events are never missed.
+   */
   countAfter(workspaceId: string, after: number): number {
-    return this.db.prepare('SELECT coalesce(sum(n), 0) FROM event_segments WHERE workspace_id = ? AND first_id > ?').pluck().get(workspaceId, after) as number;
+    return this.db.prepare('SELECT coalesce(sum(n), 0) FROM event_segments WHERE workspace_id = ? AND last_id > ?').pluck().get(workspaceId, after) as number;
   }
 
   /** Appends one segment (inside the caller's transaction). */
