@@ -383,7 +383,7 @@ async function main(): Promise<void> {
   const after = (r: RunResult) => ` — then ${s(r.afterMs)} to close the store (writing the snapshot the next run starts from, when due: ${mb(r.snapshotBytes / 1024)} on disk)`;
   console.log(`indexing the ingested events, what the scheduler does between runs (merges the ingested segments, reads every event, writes the snapshot runs start from; judges nothing): ${s(indexing.ms)}${all(indexing)}, peak RSS ${mb(indexing.maxRssKb)}${indexing.all.length > 1 ? ' (the largest)' : ''}; ${mb(indexing.snapshotBytes / 1024)} on disk`);
   console.log(line('first full run, from the index (writes every outcome, reads the index)', first, rows) + after(first));
-  console.log(line('first full run with no index yet (right after a bulk import: merges the ingested segments, reads every event, writes every outcome)', unindexed, rows) + after(unindexed));
+  console.log(line('first full run with no index yet (right after a bulk import, before the scheduler indexed it; merges the ingested segments, reads every event, writes every outcome)', unindexed, rows) + after(unindexed));
   console.log(line(`full run a day later (+${added.toLocaleString('en-US')} events; starts from the first run's snapshot)`, again, rows + added) + after(again));
   for (const [label, r] of [['the first run', first], ['the first run with no index', unindexed], ['the run a day later', again]] as const) {
     if (r.phases !== null) console.log(`where the time of ${label} went (its median run) — loading (compaction included) ${s(r.phases.loadMs)}, judging every conversion ${s(r.phases.judgeMs)}, committing ${s(r.phases.commitMs)}`);
