@@ -66,14 +66,7 @@ export class ByteWriter {
 
   /** A string given as its UTF-8 bytes [from, to): its length, then the bytes. */
   utf8(b: Uint8Array, from: number, to: number): this {
-    this.varint(to - from);
-    const buf = this.#room(to - from);
-    if (to - from <= 32) for (let i = from; i < to; i++) buf[this.#n++] = b[i]!;
-    else {
-      buf.set(b.subarray(from, to), this.#n);
-      this.#n += to - from;
-    }
-    return this;
+    return this.varint(to - from).raw(b, from, to);
   }
 
   /** Bytes as they are. */
