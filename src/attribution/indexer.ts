@@ -9,7 +9,8 @@ import { loadForRun, snapshotCoverage } from './snapshot.js';
  * the background as events arrive, as a database keeps its indexes, instead of built by the next
  * run. A run then reads only the events stored since the snapshot: the first run after a large
  * import, or the nightly run after a busy day, does what the nightly run does after a quiet one
- * (at 12M events: loading 5.9 s from the events, 1.7 s from a snapshot; `npm run bench:attribution -- --full`).
+ * (12M events: a first run of 8.4 s reading every event, 2.8 s from the index, which took 6.4 s to
+ * build between runs; `npm run bench:attribution -- --full`).
  */
 
 /** What indexing a workspace did. */
@@ -51,10 +52,10 @@ export async function indexDue(store: Store, workspaceId: string, policy: IndexP
 }
 
 /**
- * Indexes a workspace now: holding its run lease (so no run or other indexing runs meanwhile),
- * merges its ingested chunks, loads its events from its snapshot and every one stored since, as a
- * run would (loadForRun; a run reads those received up to its `until`, indexing all of them and
- * notes the latest instant it holds), and writes the new snapshot, judging nothing and writing no outcome.
+ * Indexes a workspace now: holding its run lease (so no run or other indexing runs meanwhile), it
+ * merges its ingested chunks, loads its snapshot and every event stored since, as a run would
+ * (loadForRun; but every one, whenever received, where a run takes those received up to its
+ * `until`), and writes the new snapshot; it judges nothing and writes no outcome.
  */
 export async function indexOnce(store: Store, clock: Clock, workspaceId: string): Promise<IndexSummary> {
   const t0 = performance.now();

@@ -96,7 +96,6 @@ export async function runOnce(store: Store, clock: Clock, workspaceId: string, o
   return ran;
 }
 
-
 /**
  * Writes the outcome a judgement stands for into the run's writes, in the form the store keeps
  * (outcome-bytes.ts), straight from the judgement's numbers: a first run writes a million of
