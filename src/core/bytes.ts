@@ -81,16 +81,6 @@ export class ByteWriter {
   }
 }
 
-/** How many bytes ByteWriter.varint writes for x. */
-export function varintLength(x: number): number {
-  let n = 1;
-  while (x >= 0x80) {
-    x = Math.floor(x / 0x80);
-    n++;
-  }
-  return n;
-}
-
 /** Reads what a ByteWriter wrote, from a position it keeps. */
 export class ByteReader {
   at: number;

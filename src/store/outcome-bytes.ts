@@ -2,10 +2,11 @@ import { ByteReader, type ByteWriter } from '../core/bytes.js';
 import type { OutcomeChange, StoredOutcome } from './types.js';
 
 /**
- * Attribution outcomes and restatements as bytes (from format 2 on; outcome-codec.ts reads the JSON
- * that stores written before). A first run over a million conversions writes a million outcomes
- * and as many restatements: as JSON, 150 MB to write from digits and quoted strings, then to copy
- * into the WAL and again into the database; as bytes, about 40 % of that, written as numbers.
+ * Attribution outcomes and restatements as bytes (outcome-codec.ts reads the JSON that earlier
+ * builds stored). A first run over a million conversions writes a million outcomes and as many
+ * restatements: as JSON, 159 MB to write from digits and quoted strings, then to copy into the WAL
+ * and again into the database; as bytes, 89 MB (55 + 34, `npm run bench:attribution -- --full`),
+ * written as numbers.
  *
  * A chunk (a row of attribution_outcome_chunks or attribution_change_chunks) starts with the byte
  * BINARY (JSON starts with `[`), then the number of items, then the items:
@@ -32,6 +33,11 @@ export interface OutcomeSummary {
   /** null: attributed. */
   reason: string | null;
   attributions: readonly Attribution[];
+}
+
+/** Where the strings an attribution run names by number are (its ActivityIndex): each written as ByteWriter.utf8 writes it. */
+export interface NameBytes {
+  writeBytes(out: ByteWriter, k: number): void;
 }
 
 /** The view that decided a session reason, as StoredOutcome.detail.deciding holds it. */
@@ -65,11 +71,7 @@ export class OutcomeStrings {
   /** JS strings' UTF-8 bytes, as written before (optimization keys and reasons: a few, named a million times). */
   readonly #bytes = new Map<string, Buffer>();
 
-  constructor(private readonly names: { writeBytes(out: ByteWriter, k: number): void } | null = null) {}
-
-  get size(): number {
-    return this.#size;
-  }
+  constructor(private readonly names: NameBytes | null = null) {}
 
   reset(): void {
     this.#size = 0;
@@ -128,7 +130,7 @@ export function writeDetail(out: ByteWriter, visitors: readonly string[], decidi
   strings.write(out);
   out.varint(refs.length);
   for (const r of refs) out.varint(r);
-  if (d === null || deciding === null) out.u8(0);
+  if (d === null || deciding === null) out.u8(0); // (both null together: the second tells the compiler)
   else out.u8(1).varint(d[0]).varint(d[1]).f64(deciding.viewedAt).varint(d[2]).f64(deciding.sessionStart).f64(deciding.sessionEnd);
 }
 

@@ -70,3 +70,6 @@ export const changeFromItem = ([eventId, before, after]: ChangeItem): OutcomeCha
 /** A restatement as versions before 4 kept it (an object), in today's form (migration 4; outcomes: itemJsonOf). */
 export const upgradeChange = (c: OutcomeChange): string =>
   changeJson(c.eventId, c.before === null ? null : summaryJsonOf(c.before), c.after === null ? null : summaryJsonOf(c.after));
+
+/** The items of a chunk row kept as JSON (text; as bytes only if a driver hands the text over so). */
+export const jsonChunk = <T>(data: string | Uint8Array): T[] => JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8')) as T[];

@@ -1,9 +1,9 @@
 import { ByteReader, ByteWriter } from '../core/bytes.js';
 import { f64, i32, type Column } from '../core/column.js';
-import { OutcomeStrings, readSummary, writeDetail, writeSummary, type DecidingDetail, type OutcomeSummary } from './outcome-bytes.js';
+import { OutcomeStrings, readSummary, writeDetail, writeSummary, type DecidingDetail, type NameBytes, type OutcomeSummary } from './outcome-bytes.js';
 import type { StoredOutcome } from './types.js';
 
-/** Bytes per block of outcomes: a first run's ~45 MB in blocks, never copied to grow. */
+/** Bytes per block of outcomes: a first run's ~55 MB in blocks, never copied to grow. */
 const BLOCK = 4 << 20;
 
 /** An outcome given as values (RunWrites.add). */
@@ -16,11 +16,6 @@ export interface OutcomeValues {
   attributions: StoredOutcome['attributions'];
   visitors: readonly string[];
   deciding: DecidingDetail | null;
-}
-
-/** Where an attribution run's outcomes take the strings they name by number from (its ActivityIndex). */
-export interface NameBytes {
-  writeBytes(out: ByteWriter, k: number): void;
 }
 
 /**

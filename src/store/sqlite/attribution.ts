@@ -8,7 +8,7 @@ import type { SnapshotShelf } from '../snapshot-shelf.js';
 import { ByteWriter } from '../../core/bytes.js';
 import type { Attributed, AttributionRun, DataQualityFigures, Fingerprints, OutcomeChange, StoredOutcome } from '../types.js';
 import { BINARY, isBinary, readChanges } from '../outcome-bytes.js';
-import { changeFromItem, type ChangeItem } from '../outcome-codec.js';
+import { changeFromItem, jsonChunk, type ChangeItem } from '../outcome-codec.js';
 import type { RunWrites } from '../run-writes.js';
 import { OutcomeChunks } from './outcome-chunks.js';
 import { readNumberedOnThread } from './numbered-read.js';
@@ -174,7 +174,7 @@ export class SqliteAttributionStore implements AttributionStore {
       if (i > 0) await new Promise((resolve) => setImmediate(resolve));
       // Bytes (outcome-bytes.ts), or JSON from a store written before.
       const data = get.get(id, seq) as string | Uint8Array;
-      visit(isBinary(data) ? readChanges(data) : (JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8')) as ChangeItem[]).map(changeFromItem));
+      visit(isBinary(data) ? readChanges(data) : jsonChunk<ChangeItem>(data).map(changeFromItem));
     }
     return runFromRow(r);
   }

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { ByteReader, ByteWriter } from '../../core/bytes.js';
 import { f64 } from '../../core/column.js';
 import { BINARY, eachOutcome, isBinary, readOutcome, readOutcomes, writeOutcomeBody } from '../outcome-bytes.js';
-import { outcomeFromItem, type OutcomeItem } from '../outcome-codec.js';
+import { jsonChunk, outcomeFromItem, type OutcomeItem } from '../outcome-codec.js';
 import type { RunWrites } from '../run-writes.js';
 import type { Attributed, Fingerprints, StoredOutcome } from '../types.js';
 
@@ -25,15 +25,14 @@ export function printsOf(blob: Uint8Array): Float64Array {
 type ChunkData = string | Uint8Array;
 
 /** Every outcome of a chunk row. */
-const outcomesIn = (data: ChunkData): StoredOutcome[] =>
-  isBinary(data) ? readOutcomes(data) : (JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8')) as OutcomeItem[]).map(outcomeFromItem);
+const outcomesIn = (data: ChunkData): StoredOutcome[] => (isBinary(data) ? readOutcomes(data) : jsonChunk<OutcomeItem>(data).map(outcomeFromItem));
 
 /**
  * A workspace's attribution outcomes, stored a few thousand to a row: each row holds the outcomes
  * of a range of event ids (ranges never overlap) as bytes (outcome-bytes.ts; rows a store wrote
  * before hold JSON, outcome-codec.ts, until a run rewrites them), and their fingerprints apart (printsOf).
  * A run that restates a million conversions writes a few hundred rows instead of a million (a
- * row costs microseconds through the driver): ~60 MB with its restatement, assembled from the
+ * row costs microseconds through the driver): ~90 MB with its restatement, assembled from the
  * run's bytes (RunWrites) inside the transaction; a run that changes a few outcomes rewrites
  * the few rows that hold them. Reading one outcome reads its row: milliseconds.
  */
@@ -277,7 +276,7 @@ function attributedIn(data: Uint8Array, after: number, optimization: string, goa
 
 /** attributedIn for a chunk stored as JSON (outcome-codec.ts). */
 function attributedInJson(data: string | Uint8Array, after: number, optimization: string, goalId: number, add: (eventId: number, variation: string, visitorId: string) => void): number {
-  const items = JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8')) as OutcomeItem[];
+  const items = jsonChunk<OutcomeItem>(data);
   for (const o of items) {
     if (o[0] <= after || o[3] !== null || o[2] !== goalId) continue;
     for (const a of o[4]) if (a[0] === optimization) add(o[0], a[1], a[3]);
