@@ -85,6 +85,28 @@ describe('SQLite store', () => {
     }
   });
 
+  it('answers a run once its commit is durable in the WAL, and copies it into the database just after (not inside the run)', async () => {
+    store.db.pragma('wal_autocheckpoint = 4'); // pages: a run of 2,000 outcomes writes more
+    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    const writes = new RunWrites();
+    for (let i = 1; i <= 2000; i++) {
+      const k = writes.add({ eventId: i, reason: null, goalId: 1, fingerprint: i, attributions: [{ optimization: 'hero', variation: 'bold', viewedAt: T0, visitorId: `v${i}` }], visitors: [`v${i}`], deciding: null });
+      writes.restate(k, null);
+    }
+    const dbBytes = () => fs.statSync(file).size;
+    const before = dbBytes();
+    const run = await store.attribution.commitRun({ workspaceId: 'acme', mode: 'full', until: T0, startedAt: T0, finishedAt: T0, conversionsProcessed: 2000,
+      attributed: 2000, notAttributed: 0, changed: 2000, newlyAttributed: 2000, unattributed: 0 }, writes, { matchRate: { overall: { conversions: 2000, matched: 2000, matchRate: 1 }, byUserDomain: {}, byDialect: {} }, ingestionLagMs: {} });
+    // What follows a run on its connection (its lease released) is a write too: it must not make the checkpoint either.
+    await store.attribution.releaseRunLease('acme', 'nobody');
+    assert.equal(dbBytes(), before, 'nothing copied from the WAL into the database before the run answered');
+    assert.ok(fs.statSync(`${file}-wal`).size > 100_000, 'the run is in the WAL');
+    assert.equal((await store.attribution.outcome('acme', 1234))?.runId, run.id, 'and readable');
+    await store.attribution.settle();
+    assert.ok(dbBytes() > before + 100_000, 'copied into the database just after');
+    assert.equal(store.db.pragma('wal_autocheckpoint', { simple: true }), 4, 'the connection\'s own setting back');
+  });
+
   it('records each migration once, and reopening an existing file changes nothing', async () => {
     const recorded = () => store.db.prepare('SELECT version, name, applied_at AS appliedAt FROM schema_migrations ORDER BY version').all();
     const expected = MIGRATIONS.map((m) => ({ version: m.version, name: m.name, appliedAt: T0 }));

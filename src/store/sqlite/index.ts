@@ -74,6 +74,7 @@ export class SqliteStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.attribution.snapshots?.settle();
+    await this.attribution.settle();
     await this.events.writer.close();
     this.db.close();
   }
