@@ -18,13 +18,25 @@ import type { OutcomeChange, StoredOutcome } from './types.js';
  *   detail:   strings (more, numbered on from the summary's) | n visitor* | deciding
  *   deciding: 0, or 1 optimization variation viewedAt:f64 visitorId sessionStart:f64 sessionEnd:f64
  *   strings:  n (length utf8)*                                 (strings are named by their number)
- *   change:   eventId before after, each 0 (none) or 1 summary
+ *   change:   eventId before after: before 0 (none) or 1 summary; after 0 (none), 1 summary, or
+ *             AS_WRITTEN (2): the summary of the outcome the run wrote, not copied (see below)
+ *   kept:     eventId summary                                  (a row of attribution_kept_summaries)
  *
  * Every number is an unsigned LEB128 varint but those marked f64 (instants: little-endian doubles).
  * An outcome's strings are its own (a few each), so a chunk's outcomes are concatenated as they
- * are, and its summary is its restatement's `after` as it is.
+ * are, and a summary can be copied from one place to another as it is.
+ *
+ * A run's restatement says what each conversion became: the outcome the run wrote. A first run
+ * restates every conversion, and a copy of each outcome's summary would be 34 MB more to write
+ * (a third of what it writes), so the restatement names the outcome instead (AS_WRITTEN). The
+ * outcome stays as the run wrote it until a later run replaces or withdraws it; that run then
+ * keeps its summary for the run that wrote it (attribution_kept_summaries, by run and event).
+ * Reading a restatement looks there first, then at the outcome as it stands.
  */
 export const BINARY = 0x02;
+
+/** A change's `after`: the summary of the outcome the same run wrote (see above). */
+export const AS_WRITTEN = 2;
 
 type Attribution = StoredOutcome['attributions'][number];
 
@@ -197,21 +209,73 @@ export function readOutcomes(chunk: Uint8Array): StoredOutcome[] {
   return out;
 }
 
-/** The changes of a binary restatement chunk. */
-export function readChanges(chunk: Uint8Array): OutcomeChange[] {
+/** Skips a summary; answers where it ends. */
+export function skipSummary(r: ByteReader): number {
+  for (let n = r.varint(); n > 0; n--) {
+    const length = r.varint(); // (not `r.at += r.varint()`: that adds to where the length started)
+    r.at += length;
+  }
+  r.varint();
+  for (let n = r.varint(); n > 0; n--) {
+    r.varint();
+    r.varint();
+    r.at += 8;
+    r.varint();
+  }
+  if (r.at > r.buf.length) throw new RangeError('Outcome bytes end early.');
+  return r.at;
+}
+
+/** Where the summary of an outcome's body [start, …) is: [its start, its end). */
+export function summaryOf(chunk: Uint8Array, bodyStart: number): [number, number] {
+  const r = new ByteReader(chunk, bodyStart);
+  r.varint(); // goal
+  const start = r.at;
+  return [start, skipSummary(r)];
+}
+
+type Side = OutcomeChange['after'];
+
+const side = (s: OutcomeSummary): NonNullable<Side> => ({ outcome: s.reason === null ? 'attributed' : 'not_attributed', reason: s.reason, attributions: [...s.attributions] });
+
+/**
+ * The changes of a binary restatement chunk. `asWritten` is asked once, for the event ids whose
+ * `after` is the outcome the run wrote (AS_WRITTEN, in chunk order), and answers their summaries.
+ */
+export function readChanges(chunk: Uint8Array, asWritten: (eventIds: number[]) => Map<number, OutcomeSummary> = noneAsWritten): OutcomeChange[] {
   const r = new ByteReader(chunk, 1);
   const out: OutcomeChange[] = [];
-  const side = (): OutcomeChange['before'] => {
-    if (r.u8() === 0) return null;
-    const s = readSummary(r);
-    return { outcome: s.reason === null ? 'attributed' : 'not_attributed', reason: s.reason, attributions: [...s.attributions] };
-  };
+  const named: number[] = [];
   for (let n = r.varint(); n > 0; n--) {
     const eventId = r.varint();
-    const before = side();
-    out.push({ eventId, before, after: side() });
+    const before = r.u8() === 0 ? null : side(readSummary(r));
+    const tag = r.u8();
+    if (tag === AS_WRITTEN) named.push(out.length);
+    out.push({ eventId, before, after: tag === 0 || tag === AS_WRITTEN ? null : side(readSummary(r)) });
+  }
+  if (named.length === 0) return out;
+  const summaries = asWritten(named.map((k) => out[k]!.eventId));
+  for (const k of named) {
+    const c = out[k]!;
+    const s = summaries.get(c.eventId);
+    if (s === undefined) throw new Error(`The restatement names the outcome its run wrote for event ${c.eventId}, and neither it nor a summary kept of it is stored.`);
+    c.after = side(s);
   }
   return out;
+}
+
+const noneAsWritten = (eventIds: number[]): Map<number, OutcomeSummary> => {
+  throw new Error(`The restatement names the outcomes its run wrote (events ${eventIds.slice(0, 3).join(', ')}…), and no store was given to read them.`);
+};
+
+/** Reads a row of attribution_kept_summaries (BINARY, n, then eventId summary each) into `into`, for the ids in `wanted`. */
+export function readKept(chunk: Uint8Array, wanted: ReadonlySet<number>, into: Map<number, OutcomeSummary>): void {
+  const r = new ByteReader(chunk, 1);
+  for (let n = r.varint(); n > 0; n--) {
+    const eventId = r.varint();
+    if (wanted.has(eventId)) into.set(eventId, readSummary(r));
+    else skipSummary(r);
+  }
 }
 
 /** Whether a stored chunk (text: JSON; bytes: either) holds bytes in this format. */

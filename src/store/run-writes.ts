@@ -1,6 +1,6 @@
 import { ByteReader, ByteWriter } from '../core/bytes.js';
 import { f64, i32, type Column } from '../core/column.js';
-import { OutcomeStrings, readSummary, writeDetail, writeSummary, type DecidingDetail, type NameBytes, type OutcomeSummary } from './outcome-bytes.js';
+import { AS_WRITTEN, OutcomeStrings, readSummary, writeDetail, writeSummary, type DecidingDetail, type NameBytes, type OutcomeSummary } from './outcome-bytes.js';
 import type { StoredOutcome } from './types.js';
 
 /** Bytes per block of outcomes: a first run's ~55 MB in blocks, never copied to grow. */
@@ -25,7 +25,7 @@ export interface OutcomeValues {
  * numbers into a few large blocks, with their other fields in typed columns: a first run writes
  * a million outcomes, and a million outcomes' strings lived long enough to cost the collector
  * more than judging them. The store adds each outcome's event id, run id and length when it
- * writes it; a restatement's `after` is the outcome's summary as it is.
+ * writes it; a restatement's `after` names the outcome (AS_WRITTEN).
  *
  * A run writes an outcome in this order: begin() (its goal and reason), attribution() for each,
  * summaryEnd(), visitor() for each, deciding() when one decided, end(). Strings are named by
@@ -256,7 +256,7 @@ export class RunWrites {
     out.varint(this.eventId(i)).varint(runId).varint(end - start).raw(this.#blocks[this.#block.get(i)]!.buffer, start, end);
   }
 
-  /** Writes restatement k (restated outcomes first, then withdrawn ones): eventId, before, after, each 0 (none) or 1 and a summary. */
+  /** Writes restatement k (restated outcomes first, then withdrawn ones): eventId, before (0: none, or 1 and a summary), after (0: none, or AS_WRITTEN: the outcome written). */
   writeChange(out: ByteWriter, k: number): void {
     const befores = this.#befores.buffer;
     if (k >= this.#restated.length) {
@@ -269,6 +269,6 @@ export class RunWrites {
     const at = this.#beforeAt.get(k);
     if (at < 0) out.u8(0);
     else out.u8(1).raw(befores, at, this.#beforeEnd.get(k));
-    out.u8(1).raw(this.#blocks[this.#block.get(i)]!.buffer, this.#split.get(i), this.#end.get(i));
+    out.u8(AS_WRITTEN);
   }
 }

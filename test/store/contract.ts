@@ -749,6 +749,33 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           { eventId: 3, before: null, after: attributed('bold', 'v3') },
         ]);
       });
+
+      it('keeps what a run\'s restatement says each outcome became, after later runs replace, rewrite or withdraw it', async () => {
+        const attributed = (variation: string, eventId: number) => ({ reason: null, attributions: [{ optimization: 'hero', variation, viewedAt: T0, visitorId: `v${eventId}` }] });
+        const restated = (list: [number, string][]) => {
+          const w = writes(list);
+          list.forEach((_, i) => w.restate(i, null));
+          return w;
+        };
+        const first = await store.attribution.commitRun(run('acme'), restated([[1, 'bold'], [2, 'bold'], [3, 'bold'], [4, 'bold']]), quality(4));
+        // The second run: 1 becomes control, 2 is withdrawn, 3 is rewritten as it was (a new explanation: no restatement), 4 stays.
+        const second = writes([[1, 'control'], [3, 'bold']]);
+        second.restate(0, attributed('bold', 1));
+        second.withdraw(2, attributed('bold', 2));
+        const secondRun = await store.attribution.commitRun(run('acme'), second, quality(4));
+        // The third: 3 becomes control.
+        const third = writes([[3, 'control']]);
+        third.restate(0, attributed('bold', 3));
+        const thirdRun = await store.attribution.commitRun(run('acme'), third, quality(4));
+        const changesOf = async (id: number) => {
+          const changes: OutcomeChange[] = [];
+          await store.attribution.run('acme', id, (chunk) => changes.push(...chunk));
+          return changes.map((c) => [c.eventId, c.before?.attributions[0]?.variation ?? null, c.after?.attributions[0]?.variation ?? null]);
+        };
+        assert.deepEqual(await changesOf(first.id), [[1, null, 'bold'], [2, null, 'bold'], [3, null, 'bold'], [4, null, 'bold']], 'as the first run wrote them');
+        assert.deepEqual(await changesOf(secondRun.id), [[1, 'bold', 'control'], [2, 'bold', null]]);
+        assert.deepEqual(await changesOf(thirdRun.id), [[3, 'bold', 'control']]);
+      });
     });
 
     describe('meta', () => {

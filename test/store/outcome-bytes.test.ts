@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ByteReader, ByteWriter } from '../../src/core/bytes.js';
 import { Interner } from '../../src/core/interner.js';
-import { BINARY, readChanges, readOutcomes } from '../../src/store/outcome-bytes.js';
+import { BINARY, eachOutcome, readChanges, readOutcomes, readSummary, summaryOf } from '../../src/store/outcome-bytes.js';
 import { RunWrites, type OutcomeValues } from '../../src/store/index.js';
 
 const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.constantFrom('hero', 'bold', 'v1', ''));
@@ -95,7 +95,27 @@ describe('outcomes as bytes', () => {
         assert.equal(writes.changes, expected.length);
         const out = new ByteWriter(8).u8(BINARY).varint(writes.changes);
         for (let k = 0; k < writes.changes; k++) writes.writeChange(out, k);
-        assert.deepEqual(readChanges(out.bytes()), expected);
+        // The after of a restated outcome names it (AS_WRITTEN): read from the outcomes as the store keeps them.
+        const written = readOutcomes(chunk(writes, 1));
+        const asked: number[][] = [];
+        const changes = readChanges(out.bytes(), (eventIds) => {
+          asked.push(eventIds);
+          return new Map(written.filter((o) => eventIds.includes(o.eventId)).map((o) => [o.eventId, o]));
+        });
+        assert.deepEqual(changes, expected);
+        const restated = list.filter((_, i) => i % 3 !== 2).map((o) => o.eventId);
+        assert.deepEqual(asked, restated.length > 0 ? [restated] : [], 'asked once, for the restated outcomes');
+        if (restated.length > 0) assert.throws(() => readChanges(out.bytes(), () => new Map()), /neither it nor a summary kept of it is stored/);
+        // Where each outcome's summary is in its body, as a later run keeps it: it reads as the outcome's.
+        const bytes = chunk(writes, 1);
+        eachOutcome(bytes, (eventId, _runId, start) => {
+          const [from, to] = summaryOf(bytes, start);
+          const r = new ByteReader(bytes, from);
+          const s = readSummary(r);
+          assert.equal(r.at, to);
+          const o = written.find((x) => x.eventId === eventId)!;
+          assert.deepEqual(s, { reason: o.reason, attributions: o.attributions });
+        });
       }), { numRuns: 300 });
   });
 

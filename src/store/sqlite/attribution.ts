@@ -209,14 +209,19 @@ export class SqliteAttributionStore implements AttributionStore {
   async run(workspaceId: string, id: number, visit: (changes: readonly OutcomeChange[]) => void): Promise<AttributionRun | null> {
     const r = this.db.prepare('SELECT * FROM attribution_runs WHERE workspace_id = ? AND id = ?').get(workspaceId, id) as RunRow | undefined;
     if (r === undefined) return null;
-    // A run's restatement is written once and never changed: its chunks can be read one at a time.
+    // A run's restatement is written once and never changed: its chunks can be read one at a time,
+    // each in a read transaction of its own with the outcomes it names (outcome-bytes.ts,
+    // AS_WRITTEN), so a run committing meanwhile is seen whole or not at all.
     const get = this.db.prepare('SELECT data FROM attribution_change_chunks WHERE run_id = ? AND seq = ?').pluck();
     const seqs = this.db.prepare('SELECT seq FROM attribution_change_chunks WHERE run_id = ? ORDER BY seq').pluck().all(id) as number[];
-    for (const [i, seq] of seqs.entries()) {
-      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    const read = this.db.transaction((seq: number): OutcomeChange[] => {
       // Bytes (outcome-bytes.ts), or JSON from a store written before.
       const data = get.get(id, seq) as string | Uint8Array;
-      visit(isBinary(data) ? readChanges(data) : jsonChunk<ChangeItem>(data).map(changeFromItem));
+      return isBinary(data) ? readChanges(data, (eventIds) => this.#outcomes.asWritten(workspaceId, id, eventIds)) : jsonChunk<ChangeItem>(data).map(changeFromItem);
+    });
+    for (const [i, seq] of seqs.entries()) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      visit(read.deferred(seq));
     }
     return runFromRow(r);
   }

@@ -182,6 +182,16 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string; 
       CREATE TABLE event_segment_ids (segment_id INTEGER PRIMARY KEY, filter BLOB NOT NULL);
     `,
   },
+  {
+    version: 8,
+    name: 'summaries of outcomes a later run replaced, kept for the restatements that name them (outcome-bytes.ts, AS_WRITTEN)',
+    sql: `
+      CREATE TABLE attribution_kept_summaries (
+        id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, first_event INTEGER NOT NULL, last_event INTEGER NOT NULL, data BLOB NOT NULL
+      );
+      CREATE INDEX attribution_kept_summaries_run ON attribution_kept_summaries(run_id, first_event);
+    `,
+  },
 ];
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */

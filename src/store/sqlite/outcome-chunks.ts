@@ -1,13 +1,23 @@
 import type Database from 'better-sqlite3';
 import { ByteReader, ByteWriter } from '../../core/bytes.js';
 import { f64 } from '../../core/column.js';
-import { BINARY, eachOutcome, isBinary, readOutcome, readOutcomes, writeOutcomeBody } from '../outcome-bytes.js';
+import { BINARY, eachOutcome, isBinary, readKept, readOutcome, readOutcomes, summaryOf, writeOutcomeBody, writeSummary, type OutcomeSummary } from '../outcome-bytes.js';
 import { jsonChunk, outcomeFromItem, type OutcomeItem } from '../outcome-codec.js';
 import type { RunWrites } from '../run-writes.js';
 import type { Attributed, Fingerprints, StoredOutcome } from '../types.js';
 
 /** Outcomes per chunk row; a chunk that grows past twice this is split. */
 export const OUTCOME_CHUNK = 4_096;
+
+/** Summaries per row of attribution_kept_summaries. */
+const KEPT_CHUNK = 10_000;
+
+/** An outcome's summary as bytes (outcome-bytes.ts). */
+const writeSummaryBytes = (o: OutcomeSummary): Uint8Array => {
+  const out = new ByteWriter(128);
+  writeSummary(out, o);
+  return out.bytes();
+};
 
 interface ChunkRow { id: number; first_event: number; last_event: number; n: number }
 
@@ -169,11 +179,19 @@ export class OutcomeChunks {
     for (let i = 0; i < writes.length; i++) patchOf(chunkOf(writes.eventId(i))).puts.push(i);
     for (const id of writes.withdrawn()) patchOf(chunkOf(id)).removes.add(id);
     const remove = this.db.prepare('DELETE FROM attribution_outcome_chunks WHERE id = ?');
+    // The summaries of the stored outcomes the run replaces or withdraws, kept for the runs that wrote them (outcome-bytes.ts, AS_WRITTEN).
+    const kept = new Map<number, { eventId: number; summary: Uint8Array }[]>();
+    const keepSummary = (runId: number, eventId: number, summary: Uint8Array) => {
+      let list = kept.get(runId);
+      if (list === undefined) kept.set(runId, (list = []));
+      list.push({ eventId, summary });
+    };
     for (const [i, p] of patches) {
       const chunk = chunks[i]!;
       const prints = new Map<number, number>();
       const pairs = printsOf(this.db.prepare('SELECT prints FROM attribution_outcome_chunks WHERE id = ?').pluck().get(chunk.id) as Buffer);
       for (let k = 0; k < pairs.length; k += 2) prints.set(pairs[k]!, pairs[k + 1]!);
+      const put = new Set(p.puts.map((w) => writes.eventId(w)));
       // Kept outcomes as their bytes (eventId, runId, length, body: those of a JSON row written
       // as bytes now); the run's as their index in `writes`.
       const merged = new Map<number, { id: number; item: Uint8Array | number; fp: number }>();
@@ -181,9 +199,10 @@ export class OutcomeChunks {
       const data = this.#chunk(chunk.id);
       if (isBinary(data)) {
         let itemStart = 1 + varintEnd(data, 1);
-        eachOutcome(data, (id, _runId, _start, end) => {
+        eachOutcome(data, (id, runId, start, end) => {
           keep(id, data.subarray(itemStart, end));
           itemStart = end;
+          if (put.has(id) || p.removes.has(id)) keepSummary(runId, id, data.subarray(...summaryOf(data, start)));
         });
       } else {
         const out = new ByteWriter(1 << 10);
@@ -191,6 +210,7 @@ export class OutcomeChunks {
           const body = new ByteWriter(256);
           writeOutcomeBody(body, o);
           keep(o.eventId, Buffer.from(out.reset().varint(o.eventId).varint(o.runId).varint(body.length).raw(body.bytes()).bytes()));
+          if (put.has(o.eventId) || p.removes.has(o.eventId)) keepSummary(o.runId, o.eventId, Buffer.from(writeSummaryBytes(o)));
         }
       }
       for (const w of p.puts) merged.set(writes.eventId(w), { id: writes.eventId(w), item: w, fp: writes.fingerprint(w) });
@@ -202,6 +222,39 @@ export class OutcomeChunks {
         else out.raw(item);
       }, (k) => items[k]!.fp);
     }
+    const insert = this.db.prepare('INSERT INTO attribution_kept_summaries (run_id, first_event, last_event, data) VALUES (?, ?, ?, ?)');
+    const out = this.#data;
+    for (const [keptFor, list] of kept) {
+      list.sort((a, b) => a.eventId - b.eventId);
+      for (let at = 0; at < list.length; at += KEPT_CHUNK) {
+        const end = Math.min(list.length, at + KEPT_CHUNK);
+        out.reset().u8(BINARY).varint(end - at);
+        for (let k = at; k < end; k++) out.varint(list[k]!.eventId).raw(list[k]!.summary);
+        insert.run(keptFor, list[at]!.eventId, list[end - 1]!.eventId, out.bytes());
+      }
+    }
+  }
+
+  /**
+   * The summaries of the outcomes `runId` wrote for these events, as its restatement names them
+   * (AS_WRITTEN): kept by the later run that replaced or withdrew one, or the outcome as it stands.
+   * To be called inside a read transaction, so a run committing meanwhile is seen whole or not at all.
+   */
+  asWritten(workspaceId: string, runId: number, eventIds: readonly number[]): Map<number, OutcomeSummary> {
+    const out = new Map<number, OutcomeSummary>();
+    if (eventIds.length === 0) return out;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const id of eventIds) {
+      if (id < lo) lo = id;
+      if (id > hi) hi = id;
+    }
+    const wanted = new Set(eventIds);
+    const rows = this.db.prepare('SELECT data FROM attribution_kept_summaries WHERE run_id = ? AND last_event >= ? AND first_event <= ?').pluck().all(runId, lo, hi) as Uint8Array[];
+    for (const data of rows) readKept(data, wanted, out);
+    const rest = eventIds.filter((id) => !out.has(id));
+    for (const [id, o] of this.getMany(workspaceId, rest)) out.set(id, o);
+    return out;
   }
 
   /**
