@@ -47,7 +47,7 @@ interface Built {
 }
 
 /** Sorts a visitor's views [a, b) by time, then event id, keeping the columns aligned (a few views: insertion sort). */
-function sortViews(b: Built, a: number, end: number): void {
+function sortViews(b: Pick<Built, 'viewT' | 'viewId' | 'viewOpt' | 'viewVar'>, a: number, end: number): void {
   const { viewT: t, viewId: id, viewOpt: o, viewVar: v } = b;
   for (let i = a + 1; i < end; i++) {
     const ti = t[i]!, idi = id[i]!, oi = o[i]!, vi = v[i]!;
@@ -75,8 +75,16 @@ function sortTimes(t: Float64Array, a: number, end: number): void {
 
 type Col = Float64Array | Int32Array;
 
-/** What group() gives: the starts, the columns, which keys received rows, and where each key's next added row goes. */
-interface Grouped { start: Int32Array; cols: Col[]; touched: Uint8Array; next: Int32Array }
+/** What group() gives: the starts, the columns, and where each key's next added row goes; `scratch.touched` says which keys received rows. */
+interface Grouped { start: Int32Array; cols: Col[]; next: Int32Array }
+
+/**
+ * Memory group() works in, made once per build() for its three calls: a nightly run merges a day's
+ * events into ten million rows of three million keys, and fresh arrays of that many keys (12 MB
+ * each) cost more in first touches of their pages than the loops that fill them (3-7 us a page
+ * on this VM).
+ */
+interface GroupScratch { next: Int32Array; touched: Uint8Array }
 
 /** The built columns, in the order a snapshot lays them out. */
 const BUILT = ['actStart', 'actT', 'viewStart', 'viewT', 'viewId', 'viewOpt', 'viewVar', 'identStart', 'identDomain', 'identVisitor', 'identReceived'] as const satisfies readonly (keyof Built)[];
@@ -88,58 +96,75 @@ const EMPTY: Built = {
 };
 
 /** `c` lengthened to `n` values over the same memory, when there is room for them after it (a snapshot's arrays have some); else null. */
-function lengthened(c: Col, n: number): Col | null {
+function lengthened<C extends Col>(c: C, n: number): C | null {
   if ((c.buffer.byteLength - c.byteOffset) / c.BYTES_PER_ELEMENT < n) return null;
-  return c instanceof Float64Array ? new Float64Array(c.buffer, c.byteOffset, n) : new Int32Array(c.buffer, c.byteOffset, n);
+  return (c instanceof Float64Array ? new Float64Array(c.buffer, c.byteOffset, n) : new Int32Array(c.buffer, c.byteOffset, n)) as C;
 }
 
 /**
  * Groups rows by key in [0, keys): key k's rows end up at start[k] .. start[k + 1] of every
  * column, the rows already grouped (`old`, by `oldStart`) first, then the added ones in the
- * order added. Answers the starts, the columns and, per key, 1 if rows were added to it (its
- * range may need sorting again). Old rows move in runs of keys that shift by the same amount, one
- * copy per run: in place, last run first, when the old columns have room for the added rows
- * (resuming from a snapshot: no copy of ten million rows for a day's new events); else into new
- * columns. The caller then scatters the added rows into place in one pass (a counting sort): row
- * i goes to next[key[i]]++, written by a loop of its own so that each column's stores stay of one
- * array type (a loop over mixed columns ran four times slower on ten million rows).
+ * order added. Answers the starts, the columns and where each key's next added row goes; marks
+ * in `scratch.touched` the keys that received rows (their ranges may need sorting again). Old rows
+ * move in runs of keys that shift by the same amount, one copy per run: in place, last run first,
+ * when the old columns have room for the added rows (resuming from a snapshot: no copy of ten
+ * million rows for a day's new events); else into new columns. The starts are rewritten in place
+ * too when `oldStart` has room. The caller then scatters the added rows into place in one pass (a
+ * counting sort): row i goes to next[key[i]]++, written by a loop of its own so that each
+ * column's stores stay of one array type (a loop over mixed columns ran four times slower on ten
+ * million rows).
  */
-function group(keys: number, oldStart: Int32Array, old: readonly Col[], key: Int32Array): Grouped {
+function group(keys: number, oldStart: Int32Array, old: readonly Col[], key: Int32Array, scratch: GroupScratch): Grouped {
   const oldKeys = oldStart.length - 1;
-  const start = new Int32Array(keys + 1);
-  const touched = new Uint8Array(keys);
-  for (let k = 0; k < oldKeys; k++) start[k + 1] = oldStart[k + 1]! - oldStart[k]!;
+  const oldTotal = oldStart[oldKeys]!;
+  // cum[k]: how many added rows go before key k's (their counts first, then summed).
+  const cum = scratch.next;
+  const touched = scratch.touched;
+  cum.fill(0, 0, keys + 1);
+  touched.fill(0, 0, keys);
   for (let i = 0; i < key.length; i++) {
-    start[key[i]! + 1]!++;
+    cum[key[i]! + 1]!++;
     touched[key[i]!] = 1;
   }
-  for (let k = 0; k < keys; k++) start[k + 1]! += start[k]!;
-  const total = start[keys]!;
+  for (let k = 0; k < keys; k++) cum[k + 1]! += cum[k]!;
+  const total = oldTotal + cum[keys]!;
+  // Key k (its old rows at oldStart[k], or at the old end for a new key) moves by cum[k].
   const room = old.map((c) => lengthened(c, total));
   let cols: Col[];
   if (room.every((c) => c !== null)) {
     cols = room as Col[];
     // Shifts only grow with the key: moving the last run first never overwrites rows not moved yet.
     for (let end = oldKeys; end > 0;) {
-      const shift = start[end - 1]! - oldStart[end - 1]!;
+      const shift = cum[end - 1]!;
       let k = end - 1;
-      while (k > 0 && start[k - 1]! - oldStart[k - 1]! === shift) k--;
+      while (k > 0 && cum[k - 1] === shift) k--;
       if (shift !== 0) for (const c of cols) c.copyWithin(oldStart[k]! + shift, oldStart[k]!, oldStart[end]!);
       end = k;
     }
   } else {
     cols = old.map((c) => (c instanceof Float64Array ? new Float64Array(total) : new Int32Array(total)));
     for (let k = 0; k < oldKeys;) {
-      const shift = start[k]! - oldStart[k]!;
+      const shift = cum[k]!;
       let end = k + 1;
-      while (end < oldKeys && start[end]! - oldStart[end]! === shift) end++;
+      while (end < oldKeys && cum[end] === shift) end++;
       for (let c = 0; c < cols.length; c++) cols[c]!.set(old[c]!.subarray(oldStart[k]!, oldStart[end]!), oldStart[k]! + shift);
       k = end;
     }
   }
-  const next = new Int32Array(keys);
-  for (let k = 0; k < keys; k++) next[k] = start[k]! + (k < oldKeys ? oldStart[k + 1]! - oldStart[k]! : 0);
-  return { start, cols, touched, next };
+  // One pass, ascending: start[k] = old start + cum[k]; next[k] = old end + cum[k], over cum[k]
+  // (and over oldStart[k] when it has room: read before, as oldStart[k + 1] is read before it is written).
+  const start = lengthened(oldStart, keys + 1) ?? new Int32Array(keys + 1);
+  const next = cum;
+  let from = oldStart[0]!;
+  for (let k = 0; k < keys; k++) {
+    const to = k < oldKeys ? oldStart[k + 1]! : oldTotal;
+    const c = cum[k]!;
+    start[k] = from + c;
+    next[k] = to + c;
+    from = to;
+  }
+  start[keys] = total;
+  return { start, cols, next };
 }
 
 /**
@@ -284,8 +309,9 @@ export class ActivityIndex {
     if (this.#built !== null && !this.#pending) return this;
     const keys = this.#strings.size;
     const b = this.#built ?? EMPTY;
+    const scratch: GroupScratch = { next: new Int32Array(keys + 1), touched: new Uint8Array(keys) };
     const a = this.#act;
-    const act = group(keys, b.actStart, [b.actT], a.v.view());
+    const act = group(keys, b.actStart, [b.actT], a.v.view(), scratch);
     const actT = act.cols[0] as Float64Array;
     {
       const { next } = act;
@@ -293,10 +319,10 @@ export class ActivityIndex {
       for (let r = 0; r < v.length; r++) actT[next[v[r]!]!++] = t[r]!;
     }
     for (const col of Object.values(a)) col.clear();
-    for (let v = 0; v < keys; v++) if (act.touched[v] === 1) sortTimes(actT, act.start[v]!, act.start[v + 1]!);
+    for (let v = 0; v < keys; v++) if (scratch.touched[v] === 1) sortTimes(actT, act.start[v]!, act.start[v + 1]!);
 
     const w = this.#view;
-    const view = group(keys, b.viewStart, [b.viewT, b.viewId, b.viewOpt, b.viewVar], w.v.view());
+    const view = group(keys, b.viewStart, [b.viewT, b.viewId, b.viewOpt, b.viewVar], w.v.view(), scratch);
     const [viewT, viewId, viewOpt, viewVar] = view.cols as [Float64Array, Float64Array, Int32Array, Int32Array];
     {
       const { next } = view;
@@ -307,9 +333,12 @@ export class ActivityIndex {
       }
     }
     for (const col of Object.values(w)) col.clear();
+    const viewStart = view.start;
+    const views = { viewT, viewId, viewOpt, viewVar };
+    for (let v = 0; v < keys; v++) if (scratch.touched[v] === 1) sortViews(views, viewStart[v]!, viewStart[v + 1]!);
 
     const x = this.#ident;
-    const ident = group(keys, b.identStart, [b.identDomain, b.identVisitor, b.identReceived], x.u.view());
+    const ident = group(keys, b.identStart, [b.identDomain, b.identVisitor, b.identReceived], x.u.view(), scratch);
     const [identDomain, identVisitor, identReceived] = ident.cols as [Int32Array, Int32Array, Float64Array];
     {
       const { next } = ident;
@@ -320,11 +349,9 @@ export class ActivityIndex {
       }
     }
     for (const col of Object.values(x)) col.clear();
-    const viewStart = view.start;
     const built: Built = {
       actStart: act.start, actT, viewStart, viewT, viewId, viewOpt, viewVar, identStart: ident.start, identDomain, identVisitor, identReceived,
     };
-    for (let v = 0; v < keys; v++) if (view.touched[v] === 1) sortViews(built, viewStart[v]!, viewStart[v + 1]!);
     this.#built = built;
     this.#pending = false;
     return this;

@@ -135,12 +135,26 @@ const conversionsOf = (events: (CanonicalEvent & { id: number })[]): ConversionI
     id: e.id, name: e.name!, occurredAt: e.occurredAt, receivedAt: e.receivedAt, visitorId: e.visitorId, sessionId: e.sessionId, userDomain: e.userDomain, userId: e.userId,
   }));
 
-/** The engine's context for these events, added in this order; built (and then added to) after each event whose position is in `buildsAfter`. */
-function contextOf(h: History, events: ActivityEvent[], buildsAfter: ReadonlySet<number> = new Set()): EngineContext {
-  const activity = new ActivityIndex(rulesOf(h));
+/** `a` in memory with room for `extra` more values after it, as a snapshot's arrays are read (snapshot.ts). */
+function withRoom<A extends Int32Array | Float64Array | Uint8Array>(a: A, extra: number): A {
+  const Kind = a.constructor as new (n: number) => A;
+  const roomy = new Kind(a.length + extra);
+  roomy.set(a);
+  return roomy.subarray(0, a.length) as A;
+}
+
+/**
+ * The engine's context for these events, added in this order; built (and then added to) after each
+ * event whose position is in `buildsAfter` — `resumed`: each time taken apart and put together
+ * again on arrays with room to grow, as a run resuming from a snapshot does (its rows then merged in place).
+ */
+function contextOf(h: History, events: ActivityEvent[], buildsAfter: ReadonlySet<number> = new Set(), resumed = false): EngineContext {
+  let activity = new ActivityIndex(rulesOf(h));
   events.forEach((e, i) => {
     activity.add(e);
-    if (buildsAfter.has(i)) activity.build();
+    if (!buildsAfter.has(i)) return;
+    activity.build();
+    if (resumed) activity = ActivityIndex.fromParts(rulesOf(h), activity.parts().map((a, k) => withRoom(a, k % 3 === 0 ? 64 : 1000)));
   });
   activity.build();
   return { goalsByName: indexGoalsByName(goalsOf(h)), optimizations: PURE_OPTIMIZATIONS, activity };
@@ -232,8 +246,10 @@ describe('attributeConversion over random histories', () => {
       const inOrder = contextOf(h, events);
       // Built in pieces: later events are merged into what an earlier build() grouped (a run resuming from a snapshot does that).
       const shuffled = contextOf(h, order.map((i) => events[i]!), new Set(builds));
+      const resumed = contextOf(h, order.map((i) => events[i]!), new Set(builds), true);
       for (const c of conversionsOf(events)) {
         assert.deepEqual(attributeConversion(c, shuffled), attributeConversion(c, inOrder));
+        assert.deepEqual(attributeConversion(c, resumed), attributeConversion(c, inOrder));
       }
     }), { numRuns: 3000 });
   });

@@ -38,6 +38,9 @@ function holderAlive(holder: string): boolean {
 
 const CHANGE_CHUNK = 10_000;
 
+/** The page cache a run's commit writes through (KiB). */
+const RUN_CACHE_KB = 4096;
+
 /**
  * Workspaces with at least this many events are read for a run on a thread of their own
  * (readNumberedColumns): starting a thread costs tens of milliseconds, reading a million events
@@ -113,9 +116,15 @@ export class SqliteAttributionStore implements AttributionStore {
     // Until the checkpoint: the writes that follow on this connection (the run's lease released) would make it.
     if (this.#checkpoint === null) this.#autocheckpoint = this.db.pragma('wal_autocheckpoint', { simple: true }) as number;
     this.db.pragma('wal_autocheckpoint = 0');
+    // The pages a run writes are written once and not read again: a page cache of a few MB holds
+    // them on their way to the WAL as well as the connection's 64 MB would, without making 60 MB
+    // more memory for them (first touches of fresh memory cost 3-7 us a page on this VM: 0.1 s).
+    const cache = this.db.pragma('cache_size', { simple: true }) as number;
+    this.db.pragma(`cache_size = ${-RUN_CACHE_KB}`);
     try {
       return this.#commitRun(run, writes, quality);
     } finally {
+      this.db.pragma(`cache_size = ${cache}`);
       this.#checkpointSoon();
     }
   }
