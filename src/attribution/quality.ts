@@ -1,12 +1,54 @@
+import { f64, type Column } from '../core/column.js';
 import type { DataQualityFigures } from '../store/index.js';
 
 interface Count { conversions: number; matched: number }
 const rate = (m: Count) => ({ ...m, matchRate: m.conversions === 0 ? null : m.matched / m.conversions });
 
-/** The element at quantile p of sorted values (nearest rank, rounded down), or null when there are none. */
-function percentile(sorted: Float64Array, p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+/**
+ * Moves the k-th smallest of a[from, to) to a[k], the smaller ones before it and the larger after
+ * (quickselect, median-of-three pivots): a run's percentiles of a million lags without sorting them.
+ */
+function select(a: Float64Array, k: number, from = 0, to = a.length): void {
+  let lo = from;
+  let hi = to - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    // Median of three to a[mid], then partition around it (Hoare).
+    if (a[mid]! < a[lo]!) swap(a, mid, lo);
+    if (a[hi]! < a[lo]!) swap(a, hi, lo);
+    if (a[hi]! < a[mid]!) swap(a, hi, mid);
+    const pivot = a[mid]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) swap(a, i++, j--);
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
+}
+
+/** The values at quantiles `ps` (ascending) of `values` (nearest rank, rounded down), reordering them; nulls when there are none. */
+export function percentiles(values: Float64Array, ps: readonly number[]): (number | null)[] {
+  const n = values.length;
+  let from = 0;
+  return ps.map((p) => {
+    if (n === 0) return null;
+    const k = Math.min(n - 1, Math.floor(p * n));
+    // Everything before an earlier quantile's rank is no larger: select in what is after it.
+    select(values, k, Math.min(from, k), n);
+    from = k;
+    return values[k]!;
+  });
 }
 
 /** One more conversion under `key` (a run tallies a million: no array or object per call). */
@@ -29,14 +71,14 @@ function count(map: Map<string, Count>, key: string, matched: boolean): void {
 export class QualityTally {
   readonly #byDomain = new Map<string, Count>();
   readonly #byDialect = new Map<string, Count>();
-  readonly #lags = new Map<string, number[]>();
+  readonly #lags = new Map<string, Column<Float64Array>>();
 
   /** `domain`: the userDomain, else `(sessionId)`, `(visitorId)` or `(none)` (domainKey()). */
   add(domain: string, dialect: string, matched: boolean, lagMs: number): void {
     count(this.#byDomain, domain, matched);
     count(this.#byDialect, dialect, matched);
     let lags = this.#lags.get(dialect);
-    if (lags === undefined) this.#lags.set(dialect, (lags = []));
+    if (lags === undefined) this.#lags.set(dialect, (lags = f64()));
     lags.push(Math.max(0, lagMs));
   }
 
@@ -47,8 +89,8 @@ export class QualityTally {
       total.matched += m.matched;
     }
     const ingestionLagMs = Object.fromEntries([...this.#lags].map(([dialect, list]) => {
-      const sorted = Float64Array.from(list).sort();
-      return [dialect, { p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? null }];
+      const q = percentiles(list.view().slice(), [0.5, 0.9, 0.99, 1]);
+      return [dialect, { p50: q[0] ?? null, p90: q[1] ?? null, p99: q[2] ?? null, max: q[3] ?? null }];
     }));
     return {
       matchRate: {

@@ -35,7 +35,10 @@ export class RunWrites {
   readonly #blocks: ByteWriter[] = [];
   readonly #eventId: Column<Float64Array>;
   readonly #fingerprint: Column<Float64Array>;
-  readonly #reason: (string | null)[] = [];
+  /** Per outcome, its reason as a number in #reasons (a few strings, named a million times: no array of a million strings to grow). */
+  readonly #reason: Column<Int32Array>;
+  readonly #reasons: (string | null)[] = [];
+  readonly #reasonNumbers = new Map<string | null, number>();
   /** Per outcome: its block, where its body starts (its goal), where its summary starts and ends, where its body ends. */
   readonly #block: Column<Int32Array>;
   readonly #start: Column<Int32Array>;
@@ -90,6 +93,7 @@ export class RunWrites {
     this.#split = i32(room);
     this.#end = i32(room);
     this.#bodyEnd = i32(room);
+    this.#reason = i32(room);
   }
 
   /** How many outcomes the run writes. */
@@ -170,7 +174,7 @@ export class RunWrites {
     else out.u8(1).varint(d[0]!).varint(d[1]!).f64(d[2]!).varint(d[3]!).f64(d[4]!).f64(d[5]!);
     this.#eventId.push(eventId);
     this.#fingerprint.push(fingerprint);
-    this.#reason.push(this.#reasonOpen);
+    this.#reason.push(this.#reasonNumber(this.#reasonOpen));
     this.#block.push(this.#blocks.length - 1);
     this.#start.push(this.#startOpen);
     this.#split.push(this.#splitOpen);
@@ -193,7 +197,7 @@ export class RunWrites {
     if (n > 0 && o.eventId <= this.#eventId.get(n - 1)) throw new Error(`Outcomes must be written in event id order (${o.eventId} after ${this.#eventId.get(n - 1)}).`);
     this.#eventId.push(o.eventId);
     this.#fingerprint.push(o.fingerprint);
-    this.#reason.push(o.reason);
+    this.#reason.push(this.#reasonNumber(o.reason));
     this.#block.push(this.#blocks.length - 1);
     this.#start.push(start);
     this.#split.push(split);
@@ -222,6 +226,12 @@ export class RunWrites {
     return at;
   }
 
+  #reasonNumber(reason: string | null): number {
+    let k = this.#reasonNumbers.get(reason);
+    if (k === undefined) this.#reasonNumbers.set(reason, (k = this.#reasons.push(reason) - 1));
+    return k;
+  }
+
   eventId(i: number): number {
     return this.#eventId.get(i);
   }
@@ -231,7 +241,7 @@ export class RunWrites {
   }
 
   reason(i: number): string | null {
-    return this.#reason[i]!;
+    return this.#reasons[this.#reason.get(i)]!;
   }
 
   /** Outcome i's attributions, read back from its bytes. */

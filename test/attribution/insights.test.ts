@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { percentiles } from '../../src/attribution/quality.js';
 import { T0, testApp, type TestApp } from '../helpers/app.js';
 
 describe('data quality and journeys', () => {
@@ -68,5 +70,17 @@ describe('data quality and journeys', () => {
     await t.workspace('other');
     const res = await t.admin('GET', '/admin/v1/workspaces/other/users/crm/u1');
     assert.deepEqual([res.body.visitors, res.body.events], [[], []]);
+  });
+});
+
+describe('ingestion lag percentiles', () => {
+  it('are the nearest-rank values (rounded down) a full sort gives, with duplicates and in any order', () => {
+    fc.assert(fc.property(fc.array(fc.oneof(fc.integer({ min: 0, max: 20 }), fc.double({ min: 0, max: 1e9, noNaN: true })), { maxLength: 300 }), (xs) => {
+      const sorted = Float64Array.from(xs).sort();
+      const ps = [0, 0.5, 0.9, 0.99, 1];
+      // Reference: sort everything, then take the element at floor(p * n), the last one for p = 1.
+      const expected = ps.map((p) => (xs.length === 0 ? null : sorted[Math.min(xs.length - 1, Math.floor(p * xs.length))]!));
+      assert.deepEqual(percentiles(Float64Array.from(xs), ps), expected);
+    }), { numRuns: 500 });
   });
 });
