@@ -5,6 +5,8 @@ import type { StoredOutcome } from './types.js';
 
 /** Bytes per block of outcomes: a first run's ~55 MB in blocks, never copied to grow. */
 const BLOCK = 4 << 20;
+/** Where an outcome starts, as one number: its block times SPAN, plus where in the block. */
+const SPAN = 2 * BLOCK;
 
 /** An outcome given as values (RunWrites.add). */
 export interface OutcomeValues {
@@ -39,25 +41,20 @@ export class RunWrites {
   readonly #reason: Column<Int32Array>;
   readonly #reasons: (string | null)[] = [];
   readonly #reasonNumbers = new Map<string | null, number>();
-  /** Per outcome: its block, where its body starts (its goal), where its summary starts and ends, where its body ends. */
-  readonly #block: Column<Int32Array>;
-  readonly #start: Column<Int32Array>;
-  readonly #split: Column<Int32Array>;
-  readonly #end: Column<Int32Array>;
+  /** Per outcome: where its body starts (its goal), as its block times SPAN plus where in the block, and where its body ends in that block. */
+  readonly #at: Column<Float64Array>;
   readonly #bodyEnd: Column<Int32Array>;
   readonly #strings: OutcomeStrings;
   /**
    * The outcome being written (scalars, not an object: a first run writes a million): whether one
    * is begun (1) and its summary written (2), its reason and that string's number + 1 (0:
-   * attributed), its goal, where its body starts, and where its summary starts and ends.
+   * attributed), its goal, and where its body starts.
    */
   #state = 0;
   #reasonOpen: string | null = null;
   #reasonRef = 0;
   #goalOpen: number | null = null;
   #startOpen = 0;
-  #splitOpen = 0;
-  #endOpen = 0;
   /** The open outcome's attributions (string numbers and instants), visitors and deciding view, written by summaryEnd() and end(). */
   readonly #attributions: number[] = [];
   readonly #viewedAt: number[] = [];
@@ -88,10 +85,7 @@ export class RunWrites {
     this.#beforeEnd = i32(room);
     this.#eventId = f64(room);
     this.#fingerprint = f64(room);
-    this.#block = i32(room);
-    this.#start = i32(room);
-    this.#split = i32(room);
-    this.#end = i32(room);
+    this.#at = f64(room);
     this.#bodyEnd = i32(room);
     this.#reason = i32(room);
   }
@@ -136,13 +130,11 @@ export class RunWrites {
     const out = this.#out();
     this.#startOpen = out.length;
     out.varint(this.#goalOpen === null ? 0 : this.#goalOpen + 1);
-    this.#splitOpen = out.length;
     this.#strings.write(out);
     out.varint(this.#reasonRef).varint(this.#attributionCount);
     for (let k = 0; k < this.#attributionCount; k++) {
       out.varint(this.#attributions[3 * k]!).varint(this.#attributions[3 * k + 1]!).f64(this.#viewedAt[k]!).varint(this.#attributions[3 * k + 2]!);
     }
-    this.#endOpen = out.length;
   }
 
   visitor(visitor: number): void {
@@ -175,10 +167,7 @@ export class RunWrites {
     this.#eventId.push(eventId);
     this.#fingerprint.push(fingerprint);
     this.#reason.push(this.#reasonNumber(this.#reasonOpen));
-    this.#block.push(this.#blocks.length - 1);
-    this.#start.push(this.#startOpen);
-    this.#split.push(this.#splitOpen);
-    this.#end.push(this.#endOpen);
+    this.#at.push((this.#blocks.length - 1) * SPAN + this.#startOpen);
     this.#bodyEnd.push(out.length);
     this.#state = 0;
     return n;
@@ -189,19 +178,14 @@ export class RunWrites {
     const out = this.#out();
     const start = out.length;
     out.varint(o.goalId === null ? 0 : o.goalId + 1);
-    const split = out.length;
     const strings = writeSummary(out, o);
-    const summaryEnd = out.length;
     writeDetail(out, o.visitors, o.deciding, strings);
     const n = this.length;
     if (n > 0 && o.eventId <= this.#eventId.get(n - 1)) throw new Error(`Outcomes must be written in event id order (${o.eventId} after ${this.#eventId.get(n - 1)}).`);
     this.#eventId.push(o.eventId);
     this.#fingerprint.push(o.fingerprint);
     this.#reason.push(this.#reasonNumber(o.reason));
-    this.#block.push(this.#blocks.length - 1);
-    this.#start.push(start);
-    this.#split.push(split);
-    this.#end.push(summaryEnd);
+    this.#at.push((this.#blocks.length - 1) * SPAN + start);
     this.#bodyEnd.push(out.length);
     return n;
   }
@@ -246,7 +230,11 @@ export class RunWrites {
 
   /** Outcome i's attributions, read back from its bytes. */
   attributions(i: number): StoredOutcome['attributions'] {
-    return [...readSummary(new ByteReader(this.#blocks[this.#block.get(i)]!.bytes(), this.#split.get(i))).attributions];
+    const at = this.#at.get(i);
+    const block = Math.floor(at / SPAN);
+    const r = new ByteReader(this.#blocks[block]!.bytes(), at - block * SPAN);
+    r.varint(); // goal
+    return [...readSummary(r).attributions];
   }
 
   /** The withdrawn outcomes' event ids, in the order withdraw() was told them. */
@@ -261,9 +249,11 @@ export class RunWrites {
 
   /** Writes outcome i as a chunk holds it: eventId, runId, its body's length, its body. */
   writeItem(out: ByteWriter, i: number, runId: number): void {
-    const start = this.#start.get(i);
+    const at = this.#at.get(i);
+    const block = Math.floor(at / SPAN);
+    const start = at - block * SPAN;
     const end = this.#bodyEnd.get(i);
-    out.varint(this.eventId(i)).varint(runId).varint(end - start).raw(this.#blocks[this.#block.get(i)]!.buffer, start, end);
+    out.varint(this.eventId(i)).varint(runId).varint(end - start).raw(this.#blocks[block]!.buffer, start, end);
   }
 
   /** Writes restatement k (restated outcomes first, then withdrawn ones): eventId, before (0: none, or 1 and a summary), after (0: none, or AS_WRITTEN: the outcome written). */
