@@ -523,9 +523,9 @@ export class ActivityIndex {
     return true;
   }
 
-  /** Writes the name of k as its length and UTF-8 bytes (a run writing outcomes: no JS string made). */
+  /** Writes the name of k as ByteWriter.literal does, from its UTF-8 bytes (a run writing outcomes: no JS string made). */
   writeBytes(out: ByteWriter, k: number): void {
-    this.#strings.writeUtf8(out, k);
+    this.#strings.writeLiteral(out, k);
   }
 
   /** Feeds the name of string k to a fingerprint (its UTF-8 bytes, as Fingerprint.str would), without decoding it. */

@@ -1,6 +1,6 @@
 import { ServiceError, type Clock } from '../core/index.js';
 import {
-  RunWrites, type AttributionRun, type DataQualityFigures, type StoredOutcome, type Store,
+  RunWrites, WorkspaceWords, type AttributionRun, type DataQualityFigures, type StoredOutcome, type Store,
 } from '../store/index.js';
 import { Fingerprint } from './fingerprint.js';
 import { VisitorSet } from './activity.js';
@@ -106,14 +106,14 @@ function writeOutcome(writes: RunWrites, eventId: number, j: Judgement, fingerpr
   if (j.reason === null) {
     for (let k = 0; k < j.attributionCount; k++) {
       const x = j.attributions[k]!;
-      writes.attribution(s.text(x.optimization), s.name(x.variation), x.viewedAt, s.name(x.visitor));
+      writes.attribution(s.word(x.optimization), s.wordName(x.variation), x.viewedAt, s.name(x.visitor));
     }
   }
   writes.summaryEnd();
   for (let k = 0; k < j.visitors.size; k++) writes.visitor(s.name(j.visitors.items[k]!));
   if (j.hasDeciding()) {
     const d = j.deciding;
-    writes.deciding(s.text(d.optimization), s.name(d.variation), d.viewedAt, s.name(d.visitor), d.sessionStart, d.sessionEnd);
+    writes.deciding(s.word(d.optimization), s.wordName(d.variation), d.viewedAt, s.name(d.visitor), d.sessionStart, d.sessionEnd);
   }
   return writes.end(eventId, fingerprint);
 }
@@ -141,7 +141,9 @@ async function judgeAll(store: Store, workspaceId: string, until: number, option
   const print = new Fingerprint();
   const activity = loaded.ctx.activity;
   // Room for an outcome per conversion not yet judged: a first run writes one for every conversion.
-  const writes = new RunWrites(activity, Math.max(0, loaded.conversions.length - before.ids.length));
+  // Optimization keys, variation names and reasons by number (the workspace's words, outcome-bytes.ts).
+  const words = new WorkspaceWords(await store.attribution.words(workspaceId), activity);
+  const writes = new RunWrites(activity, Math.max(0, loaded.conversions.length - before.ids.length), words);
   // Data quality, tallied on the way: whether each conversion names a visitor is what judging resolves.
   const quality = new QualityTally();
   const domains = new Map<number, string>();

@@ -69,9 +69,9 @@ export class ByteWriter {
     return this;
   }
 
-  /** A string given as its UTF-8 bytes [from, to): its length, then the bytes. */
-  utf8(b: Uint8Array, from: number, to: number): this {
-    return this.varint(to - from).raw(b, from, to);
+  /** A string given as its UTF-8 bytes [from, to), as an outcome's string table holds text: twice its length, then the bytes (outcome-bytes.ts). */
+  literal(b: Uint8Array, from: number, to: number): this {
+    return this.varint(2 * (to - from)).raw(b, from, to);
   }
 
   /** Bytes as they are. */
@@ -123,17 +123,16 @@ export class ByteReader {
     return x;
   }
 
+  /** A string: its length, then its UTF-8 bytes. */
   string(): string {
-    const n = this.varint();
+    return this.utf8(this.varint());
+  }
+
+  /** The next n bytes as UTF-8. */
+  utf8(n: number): string {
     if (this.at + n > this.buf.length) throw new RangeError('Outcome bytes end early.');
     const s = this.#view.toString('utf8', this.at, this.at + n);
     this.at += n;
     return s;
-  }
-
-  /** Reads `strings` (n, then each), adding them to `into`. */
-  strings(into: string[]): string[] {
-    for (let n = this.varint(); n > 0; n--) into.push(this.string());
-    return into;
   }
 }

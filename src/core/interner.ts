@@ -87,9 +87,9 @@ export class Interner {
     return this.#arena.toString('utf8', this.#starts[k]!, this.#end(k));
   }
 
-  /** Writes string k's UTF-8 bytes (ByteWriter.utf8: its length, then them). */
-  writeUtf8(out: { utf8(b: Uint8Array, from: number, to: number): unknown }, k: number): void {
-    out.utf8(this.#arena, this.#starts[k]!, this.#end(k));
+  /** Gives string k's UTF-8 bytes to a writer of strings (ByteWriter.literal). */
+  writeLiteral(out: { literal(b: Uint8Array, from: number, to: number): unknown }, k: number): void {
+    out.literal(this.#arena, this.#starts[k]!, this.#end(k));
   }
 
   /** Feeds string k's bytes to a fingerprint (or anything that takes bytes). */

@@ -9,7 +9,7 @@ export type * from './types.js';
 export { openSqliteStore, SqliteStore } from './sqlite/index.js';
 export { MIGRATIONS } from './sqlite/migrations.js';
 export { eventAt, REF, stringAt, STRING_FIELDS, toColumns, typeCode, type EventColumns, type StringField } from './event-columns.js';
-export type { DecidingDetail, NameBytes, OutcomeSummary } from './outcome-bytes.js';
+export { WorkspaceWords, type DecidingDetail, type NameBytes, type OutcomeSummary } from './outcome-bytes.js';
 export { RunWrites, type OutcomeValues } from './run-writes.js';
 export { FileSnapshotShelf, type SnapshotFile, type SnapshotShelf } from './snapshot-shelf.js';
 

@@ -1,6 +1,6 @@
 import { ByteReader, ByteWriter } from '../core/bytes.js';
 import { f64, i32, type Column } from '../core/column.js';
-import { AS_WRITTEN, OutcomeStrings, readSummary, writeDetail, writeSummary, type DecidingDetail, type NameBytes, type OutcomeSummary } from './outcome-bytes.js';
+import { AS_WRITTEN, OutcomeStrings, readSummary, writeDetail, writeSummary, type DecidingDetail, type NameBytes, type OutcomeSummary, type WorkspaceWords } from './outcome-bytes.js';
 import type { StoredOutcome } from './types.js';
 
 /** Bytes per block of outcomes: a first run's ~55 MB in blocks, never copied to grow. */
@@ -45,6 +45,8 @@ export class RunWrites {
   readonly #at: Column<Float64Array>;
   readonly #bodyEnd: Column<Int32Array>;
   readonly #strings: OutcomeStrings;
+  /** The strings of outcomes given as values, and of what restated outcomes were (writeSummary's). */
+  readonly #valueStrings: OutcomeStrings;
   /**
    * The outcome being written (scalars, not an object: a first run writes a million): whether one
    * is begun (1) and its summary written (2), its reason and that string's number + 1 (0:
@@ -75,10 +77,12 @@ export class RunWrites {
   /**
    * `names`: where the strings a run names by number are (its ActivityIndex); none for outcomes
    * given as values. `expected`: about how many outcomes it writes (room made at once: a first run
-   * writes a million, and growing a column copies it).
+   * writes a million, and growing a column copies it). `words`: the workspace's words, the run
+   * adding those it names first (none: every string written as text).
    */
-  constructor(names: NameBytes | null = null, expected = 256) {
-    this.#strings = new OutcomeStrings(names);
+  constructor(names: NameBytes | null = null, expected = 256, readonly words: WorkspaceWords | null = null) {
+    this.#strings = new OutcomeStrings(names, words);
+    this.#valueStrings = new OutcomeStrings(null, words);
     const room = Math.max(16, expected);
     this.#restated = i32(room);
     this.#beforeAt = i32(room);
@@ -110,7 +114,7 @@ export class RunWrites {
     this.#hasDeciding = false;
     this.#state = 1;
     this.#reasonOpen = reason;
-    this.#reasonRef = reason === null ? 0 : this.#strings.text(reason) + 1;
+    this.#reasonRef = reason === null ? 0 : this.#strings.word(reason) + 1;
     this.#goalOpen = goalId;
     return this.#strings;
   }
@@ -178,7 +182,7 @@ export class RunWrites {
     const out = this.#out();
     const start = out.length;
     out.varint(o.goalId === null ? 0 : o.goalId + 1);
-    const strings = writeSummary(out, o);
+    const strings = writeSummary(out, o, this.#valueStrings);
     writeDetail(out, o.visitors, o.deciding, strings);
     const n = this.length;
     if (n > 0 && o.eventId <= this.#eventId.get(n - 1)) throw new Error(`Outcomes must be written in event id order (${o.eventId} after ${this.#eventId.get(n - 1)}).`);
@@ -206,7 +210,7 @@ export class RunWrites {
 
   #before(s: OutcomeSummary): number {
     const at = this.#befores.length;
-    writeSummary(this.#befores, s);
+    writeSummary(this.#befores, s, this.#valueStrings);
     return at;
   }
 
@@ -234,7 +238,7 @@ export class RunWrites {
     const block = Math.floor(at / SPAN);
     const r = new ByteReader(this.#blocks[block]!.bytes(), at - block * SPAN);
     r.varint(); // goal
-    return [...readSummary(r).attributions];
+    return [...readSummary(r, this.words?.list() ?? []).attributions];
   }
 
   /** The withdrawn outcomes' event ids, in the order withdraw() was told them. */

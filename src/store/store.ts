@@ -128,6 +128,8 @@ export interface AttributionStore {
   /** Per conversion with a stored outcome, the fingerprint it was written with: how a run finds what changed. */
   fingerprints(workspaceId: string): Promise<Fingerprints>;
   outcome(workspaceId: string, eventId: number): Promise<StoredOutcome | null>;
+  /** The strings the workspace's outcomes name by number (optimization keys, variation names, reasons; outcome-bytes.ts), in number order. */
+  words(workspaceId: string): Promise<string[]>;
   /**
    * Records a run: its summary, the outcomes it changed, those it withdrew (events that are no
    * longer conversions) and what changed (RunWrites), all or nothing — a run that dies before

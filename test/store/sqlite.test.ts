@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { ServiceError, type CanonicalEvent } from '../../src/core/index.js';
-import { eventAt, MIGRATIONS, openSqliteStore, RunWrites, type AppendBatch, type SqliteStore } from '../../src/store/index.js';
+import { eventAt, MIGRATIONS, openSqliteStore, RunWrites, WorkspaceWords, type AppendBatch, type SqliteStore } from '../../src/store/index.js';
+import { legacyChanges, legacyChunk } from './legacy-bytes.js';
 import { Interner } from '../../src/core/interner.js';
 import { numberIds } from '../../src/store/event-columns.js';
 import { storeContract } from './contract.js';
@@ -207,6 +208,75 @@ describe('SQLite store', () => {
       } finally {
         peek.close();
       }
+    } finally {
+      await store.close();
+      removeTestDir(path.dirname(old));
+      store = open(file);
+    }
+  });
+
+  it('reads outcomes and restatements written as bytes before words (version 7) as they were, and rewrites a row with words when a run changes it', async () => {
+    await store.close();
+    const old = tempDbFile();
+    const db = databaseAt(old, 7);
+    db.prepare(`INSERT INTO attribution_runs (id, workspace_id, mode, until, started_at, finished_at, conversions_processed, attributed, not_attributed, changed, newly_attributed, unattributed)
+      VALUES (7, 'acme', 'full', ?, ?, ?, 2, 1, 1, 2, 1, 0)`).run(T0 + 2, T0 + 3, T0 + 4);
+    const hero = (variation: string, visitorId: string, viewedAt = T0) => [{ optimization: 'hero', variation, viewedAt, visitorId }];
+    const values = [
+      { eventId: 2, reason: null, goalId: 1, fingerprint: 11, attributions: hero('bold', 'v1'), visitors: ['v1'], deciding: null },
+      { eventId: 3, reason: 'session_expired', goalId: 1, fingerprint: 12, attributions: [], visitors: ['v\u00e9"2'],
+        deciding: { optimization: 'hero', variation: 'bold', viewedAt: T0 - 9e6, visitorId: 'v\u00e9"2', sessionStart: T0 - 9e6, sessionEnd: T0 - 7e6 } },
+    ];
+    const prints = Buffer.from(new Float64Array([2, 11, 3, 12]).buffer);
+    db.prepare(`INSERT INTO attribution_outcome_chunks (workspace_id, first_event, last_event, n, prints, data) VALUES ('acme', 2, 3, 2, ?, ?)`).run(prints, legacyChunk(values, 7));
+    db.prepare('INSERT INTO attribution_change_chunks (run_id, seq, data) VALUES (7, 0, ?)').run(legacyChanges(values.map((v) => ({ eventId: v.eventId, before: null, after: v }))));
+    db.close();
+    store = open(old);
+    try {
+      const storedAs = (v: (typeof values)[number], runId: number) => ({
+        eventId: v.eventId, outcome: v.reason === null ? 'attributed' : 'not_attributed', reason: v.reason, goalId: v.goalId, attributions: v.attributions,
+        detail: { visitors: v.visitors, deciding: v.deciding }, runId,
+      });
+      const side = (v: { reason: string | null; attributions: unknown[] }) => ({ outcome: v.reason === null ? 'attributed' : 'not_attributed', reason: v.reason, attributions: v.attributions });
+      const all = await store.attribution.outcomes('acme');
+      assert.deepEqual([all.get(2), all.get(3)], values.map((v) => storedAs(v, 7)));
+      const restatementOf = async (id: number) => {
+        const read: unknown[] = [];
+        await store.attribution.run('acme', id, (chunk) => read.push(...chunk));
+        return read;
+      };
+      const run7 = values.map((v) => ({ eventId: v.eventId, before: null, after: side(v) }));
+      assert.deepEqual(await restatementOf(7), run7);
+      assert.deepEqual(await store.attribution.attributedTo('acme', 'hero', 1), { eventIds: new Float64Array([2]), variations: ['bold'], visitorIds: ['v1'] });
+      assert.deepEqual(await store.attribution.words('acme'), [], 'no words before a run of this build');
+
+      // A run of this build changes outcome 3: the row is rewritten with words, outcome 2 reads as it did.
+      const words = new WorkspaceWords(await store.attribution.words('acme'));
+      const writes = new RunWrites(null, 16, words);
+      const changed = { ...values[1]!, reason: null, attributions: hero('control', 'v\u00e9"2', T0 + 1), deciding: null, fingerprint: 13 };
+      writes.add(changed);
+      writes.restate(0, values[1]!);
+      const run = await store.attribution.commitRun({ workspaceId: 'acme', mode: 'full', until: T0 + 9, startedAt: T0 + 9, finishedAt: T0 + 9, conversionsProcessed: 2,
+        attributed: 2, notAttributed: 0, changed: 1, newlyAttributed: 1, unattributed: 0 }, writes, { matchRate: { overall: { conversions: 2, matched: 2, matchRate: 1 }, byUserDomain: {}, byDialect: {} }, ingestionLagMs: {} });
+      assert.deepEqual(await store.attribution.words('acme'), ['hero', 'control', 'session_expired'], 'the words the run named (its outcome, then what it was), in the order it named them');
+      const after = await store.attribution.outcomes('acme');
+      assert.deepEqual([after.get(2), after.get(3)], [storedAs(values[0]!, 7), storedAs(changed, run.id)]);
+      assert.deepEqual(await restatementOf(7), run7, 'the old run\'s restatement reads as it did');
+      assert.deepEqual(await restatementOf(run.id), [{ eventId: 3, before: side(values[1]!), after: side(changed) }]);
+      assert.deepEqual((await store.attribution.attributedTo('acme', 'hero', 1)).variations, ['bold', 'control']);
+      const peek = new Database(old, { readonly: true });
+      try {
+        assert.deepEqual(peek.prepare('SELECT hex(substr(data, 1, 1)) FROM attribution_outcome_chunks').pluck().all(), ['03'], 'the row rewritten with words');
+      } finally {
+        peek.close();
+      }
+      // A run that started from fewer words than are stored now is refused, rather than let two strings share a number.
+      const stale = new RunWrites(null, 16, new WorkspaceWords([]));
+      stale.add({ ...changed, eventId: 4, attributions: hero('fresh', 'v4') });
+      await assert.rejects(store.attribution.commitRun({ workspaceId: 'acme', mode: 'full', until: T0 + 9, startedAt: T0 + 9, finishedAt: T0 + 9, conversionsProcessed: 3,
+        attributed: 3, notAttributed: 0, changed: 0, newlyAttributed: 0, unattributed: 0 }, stale, { matchRate: { overall: { conversions: 3, matched: 3, matchRate: 1 }, byUserDomain: {}, byDialect: {} }, ingestionLagMs: {} }),
+      /started from 0 words of its outcomes, and 3 are stored now/);
+      assert.equal(await store.attribution.outcome('acme', 4), null);
     } finally {
       await store.close();
       removeTestDir(path.dirname(old));

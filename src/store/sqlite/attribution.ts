@@ -7,7 +7,7 @@ import type { AttributionStore, ColumnsRead, IdsWanted, NumberedColumnsRead } fr
 import type { SnapshotShelf } from '../snapshot-shelf.js';
 import { ByteWriter } from '../../core/bytes.js';
 import type { Attributed, AttributionRun, DataQualityFigures, Fingerprints, OutcomeChange, StoredOutcome } from '../types.js';
-import { BINARY, isBinary, readChanges } from '../outcome-bytes.js';
+import { isBinary, readChanges, WORDS } from '../outcome-bytes.js';
 import { changeFromItem, jsonChunk, type ChangeItem } from '../outcome-codec.js';
 import type { RunWrites } from '../run-writes.js';
 import { OutcomeChunks } from './outcome-chunks.js';
@@ -150,6 +150,26 @@ export class SqliteAttributionStore implements AttributionStore {
     await this.#checkpoint;
   }
 
+  /**
+   * Stores the words the run added (outcome-bytes.ts), numbered on from those it started from:
+   * refuses a run that started from fewer than are stored now (another run added some meanwhile,
+   * which the run lease rules out), rather than let two strings share a number.
+   */
+  #addWords(workspaceId: string, writes: RunWrites): void {
+    if (writes.words === null) return;
+    const stored = this.db.prepare('SELECT count(*) FROM attribution_strings WHERE workspace_id = ?').pluck().get(workspaceId) as number;
+    if (stored !== writes.words.stored.length) {
+      throw new Error(`The attribution run of workspace "${workspaceId}" started from ${writes.words.stored.length} words of its outcomes, and ${stored} are stored now: not committed; run it again.`);
+    }
+    const insert = this.db.prepare('INSERT INTO attribution_strings (workspace_id, id, value) VALUES (?, ?, ?)');
+    writes.words.added().forEach((w, k) => insert.run(workspaceId, stored + k, w));
+  }
+
+  /** The workspace's words, for a run to number its strings on from (outcome-bytes.ts, WorkspaceWords). */
+  async words(workspaceId: string): Promise<string[]> {
+    return this.#outcomes.words(workspaceId);
+  }
+
   #commitRun(run: Omit<AttributionRun, 'id'>, writes: RunWrites, quality: DataQualityFigures): AttributionRun {
     const id = this.db.transaction(() => {
       const { lastInsertRowid } = this.db.prepare(`INSERT INTO attribution_runs (workspace_id, mode, until, started_at, finished_at, conversions_processed,
@@ -157,13 +177,14 @@ export class SqliteAttributionStore implements AttributionStore {
         run.workspaceId, run.mode, run.until, run.startedAt, run.finishedAt, run.conversionsProcessed, run.attributed, run.notAttributed,
         run.changed, run.newlyAttributed, run.unattributed);
       const runId = Number(lastInsertRowid);
+      this.#addWords(run.workspaceId, writes);
       this.#outcomes.write(run.workspaceId, runId, writes);
       // The restatement in chunks of CHANGE_CHUNK (a first run restates every conversion: a row per change would cost more than judging them).
       const insert = this.db.prepare('INSERT INTO attribution_change_chunks (run_id, seq, data) VALUES (?, ?, ?)');
       const out = new ByteWriter(1 << 20);
       for (let at = 0, seq = 0; at < writes.changes; at += CHANGE_CHUNK, seq++) {
         const end = Math.min(writes.changes, at + CHANGE_CHUNK);
-        out.reset().u8(BINARY).varint(end - at);
+        out.reset().u8(WORDS).varint(end - at);
         for (let k = at; k < end; k++) writes.writeChange(out, k);
         insert.run(runId, seq, out.bytes());
       }
@@ -226,7 +247,7 @@ export class SqliteAttributionStore implements AttributionStore {
     const read = this.db.transaction((seq: number): OutcomeChange[] => {
       // Bytes (outcome-bytes.ts), or JSON from a store written before.
       const data = get.get(id, seq) as string | Uint8Array;
-      return isBinary(data) ? readChanges(data, (eventIds) => this.#outcomes.asWritten(workspaceId, id, eventIds)) : jsonChunk<ChangeItem>(data).map(changeFromItem);
+      return isBinary(data) ? readChanges(data, this.#outcomes.words(workspaceId), (eventIds) => this.#outcomes.asWritten(workspaceId, id, eventIds)) : jsonChunk<ChangeItem>(data).map(changeFromItem);
     });
     for (const [i, seq] of seqs.entries()) {
       if (i > 0) await new Promise((resolve) => setImmediate(resolve));

@@ -184,8 +184,9 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string; 
   },
   {
     version: 8,
-    name: 'summaries of outcomes a later run replaced, kept for the restatements that name them (outcome-bytes.ts, AS_WRITTEN)',
+    name: 'outcomes in fewer bytes (outcome-bytes.ts): the strings they name by number, and the summaries restatements name kept when a later run replaced them',
     sql: `
+      CREATE TABLE attribution_strings (workspace_id TEXT NOT NULL, id INTEGER NOT NULL, value TEXT NOT NULL, PRIMARY KEY (workspace_id, id)) WITHOUT ROWID;
       CREATE TABLE attribution_kept_summaries (
         id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, first_event INTEGER NOT NULL, last_event INTEGER NOT NULL, data BLOB NOT NULL
       );

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { ByteReader, ByteWriter } from '../../core/bytes.js';
 import { f64 } from '../../core/column.js';
-import { BINARY, eachOutcome, isBinary, readKept, readOutcome, readOutcomes, summaryOf, writeOutcomeBody, writeSummary, type OutcomeSummary } from '../outcome-bytes.js';
+import { eachOutcome, isBinary, readKept, readOutcome, readOutcomes, summaryOf, wordsFor, WORDS, writeOutcomeBody, writeSummary, type OutcomeSummary } from '../outcome-bytes.js';
 import { jsonChunk, outcomeFromItem, type OutcomeItem } from '../outcome-codec.js';
 import type { RunWrites } from '../run-writes.js';
 import type { Attributed, Fingerprints, StoredOutcome } from '../types.js';
@@ -34,8 +34,8 @@ export function printsOf(blob: Uint8Array): Float64Array {
 /** A chunk row's outcomes as stored: bytes (outcome-bytes.ts), or JSON text from a store written before (outcome-codec.ts). */
 type ChunkData = string | Uint8Array;
 
-/** Every outcome of a chunk row. */
-const outcomesIn = (data: ChunkData): StoredOutcome[] => (isBinary(data) ? readOutcomes(data) : jsonChunk<OutcomeItem>(data).map(outcomeFromItem));
+/** Every outcome of a chunk row (`words`: the workspace's, read after the row). */
+const outcomesIn = (data: ChunkData, words: readonly string[]): StoredOutcome[] => (isBinary(data) ? readOutcomes(data, words) : jsonChunk<OutcomeItem>(data).map(outcomeFromItem));
 
 /**
  * A workspace's attribution outcomes, stored a few thousand to a row: each row holds the outcomes
@@ -61,13 +61,24 @@ export class OutcomeChunks {
     return this.db.prepare('SELECT data FROM attribution_outcome_chunks WHERE id = ?').pluck().get(id) as ChunkData;
   }
 
+  /**
+   * The workspace's words (outcome-bytes.ts), in number order. They only grow, and a row names
+   * only words committed with it or before: read after the rows they are to read, they have all
+   * those rows name.
+   */
+  words(workspaceId: string): string[] {
+    return this.db.prepare('SELECT value FROM attribution_strings WHERE workspace_id = ? ORDER BY id').pluck().all(workspaceId) as string[];
+  }
+
   get(workspaceId: string, eventId: number): StoredOutcome | null {
     const data = this.db.prepare(`SELECT data FROM attribution_outcome_chunks WHERE workspace_id = ? AND first_event <= ? AND last_event >= ?
       ORDER BY first_event DESC LIMIT 1`).pluck().get(workspaceId, eventId, eventId) as ChunkData | undefined;
     if (data === undefined) return null;
-    if (!isBinary(data)) return outcomesIn(data).find((o) => o.eventId === eventId) ?? null;
+    const words = this.words(workspaceId);
+    if (!isBinary(data)) return outcomesIn(data, words).find((o) => o.eventId === eventId) ?? null;
     let found: StoredOutcome | null = null;
-    eachOutcome(data, (id, runId, start) => { if (id === eventId) found = readOutcome(new ByteReader(data, start), id, runId); });
+    const w = wordsFor(data, words);
+    eachOutcome(data, (id, runId, start) => { if (id === eventId) found = readOutcome(new ByteReader(data, start), w, id, runId); });
     return found;
   }
 
@@ -76,27 +87,34 @@ export class OutcomeChunks {
     const wanted = new Set(eventIds);
     if (wanted.size === 0) return out;
     const sorted = [...wanted].sort((a, b) => a - b);
-    for (const c of this.#list(workspaceId)) {
-      // The first wanted id at or after the chunk's start, by bisection: is it inside the chunk?
-      let lo = 0;
-      let hi = sorted.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (sorted[mid]! < c.first_event) lo = mid + 1; else hi = mid;
+    // One read transaction: the rows and the words they name as of one instant.
+    this.db.transaction(() => {
+      const words = this.words(workspaceId);
+      for (const c of this.#list(workspaceId)) {
+        // The first wanted id at or after the chunk's start, by bisection: is it inside the chunk?
+        let lo = 0;
+        let hi = sorted.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (sorted[mid]! < c.first_event) lo = mid + 1; else hi = mid;
+        }
+        if (lo === sorted.length || sorted[lo]! > c.last_event) continue;
+        const data = this.#chunk(c.id);
+        if (!isBinary(data)) for (const o of outcomesIn(data, words)) { if (wanted.has(o.eventId)) out.set(o.eventId, o); }
+        else {
+          const w = wordsFor(data, words);
+          eachOutcome(data, (id, runId, start) => { if (wanted.has(id)) out.set(id, readOutcome(new ByteReader(data, start), w, id, runId)); });
+        }
       }
-      if (lo === sorted.length || sorted[lo]! > c.last_event) continue;
-      const data = this.#chunk(c.id);
-      if (!isBinary(data)) for (const o of outcomesIn(data)) { if (wanted.has(o.eventId)) out.set(o.eventId, o); }
-      else eachOutcome(data, (id, runId, start) => { if (wanted.has(id)) out.set(id, readOutcome(new ByteReader(data, start), id, runId)); });
-    }
+    })();
     return out;
   }
 
   all(workspaceId: string): Map<number, StoredOutcome> {
     const out = new Map<number, StoredOutcome>();
-    for (const data of this.db.prepare('SELECT data FROM attribution_outcome_chunks WHERE workspace_id = ? ORDER BY first_event').pluck().all(workspaceId) as ChunkData[]) {
-      for (const o of outcomesIn(data)) out.set(o.eventId, o);
-    }
+    const rows = this.db.prepare('SELECT data FROM attribution_outcome_chunks WHERE workspace_id = ? ORDER BY first_event').pluck().all(workspaceId) as ChunkData[];
+    const words = this.words(workspaceId);
+    for (const data of rows) for (const o of outcomesIn(data, words)) out.set(o.eventId, o);
     return out;
   }
 
@@ -113,6 +131,7 @@ export class OutcomeChunks {
     const list = this.db.prepare('SELECT id FROM attribution_outcome_chunks WHERE workspace_id = ? AND last_event > ? ORDER BY first_event').pluck();
     const get = this.db.prepare('SELECT data FROM attribution_outcome_chunks WHERE id = ?').pluck();
     let after = -1;
+    let words: string[] = [];
     for (let replaced = true; replaced;) {
       replaced = false;
       for (const id of list.all(workspaceId, after) as number[]) {
@@ -126,7 +145,8 @@ export class OutcomeChunks {
           variations.push(variation);
           visitorIds.push(visitorId);
         };
-        after = isBinary(data) ? attributedIn(data, after, optimization, goalId, add) : attributedInJson(data, after, optimization, goalId, add);
+        // The words after the row that names them (they only grow): read again only when the row names one not read yet.
+        after = isBinary(data) ? attributedIn(data, () => (words = this.words(workspaceId)), words, after, optimization, goalId, add) : attributedInJson(data, after, optimization, goalId, add);
         await new Promise((resolve) => setImmediate(resolve));
       }
     }
@@ -192,12 +212,12 @@ export class OutcomeChunks {
       const pairs = printsOf(this.db.prepare('SELECT prints FROM attribution_outcome_chunks WHERE id = ?').pluck().get(chunk.id) as Buffer);
       for (let k = 0; k < pairs.length; k += 2) prints.set(pairs[k]!, pairs[k + 1]!);
       const put = new Set(p.puts.map((w) => writes.eventId(w)));
-      // Kept outcomes as their bytes (eventId, runId, length, body: those of a JSON row written
-      // as bytes now); the run's as their index in `writes`.
+      // Kept outcomes as their bytes (eventId, runId, length, body: those of a row an earlier
+      // build wrote, as JSON or BINARY, written in this format now); the run's as their index in `writes`.
       const merged = new Map<number, { id: number; item: Uint8Array | number; fp: number }>();
       const keep = (id: number, item: Uint8Array) => { if (!p.removes.has(id)) merged.set(id, { id, item, fp: prints.get(id) ?? 0 }); };
       const data = this.#chunk(chunk.id);
-      if (isBinary(data)) {
+      if (isBinary(data) && data[0] === WORDS) {
         let itemStart = 1 + varintEnd(data, 1);
         eachOutcome(data, (id, runId, start, end) => {
           keep(id, data.subarray(itemStart, end));
@@ -206,7 +226,7 @@ export class OutcomeChunks {
         });
       } else {
         const out = new ByteWriter(1 << 10);
-        for (const o of outcomesIn(data)) {
+        for (const o of outcomesIn(data, [])) { // (rows of earlier builds name no words)
           const body = new ByteWriter(256);
           writeOutcomeBody(body, o);
           keep(o.eventId, Buffer.from(out.reset().varint(o.eventId).varint(o.runId).varint(body.length).raw(body.bytes()).bytes()));
@@ -228,7 +248,7 @@ export class OutcomeChunks {
       list.sort((a, b) => a.eventId - b.eventId);
       for (let at = 0; at < list.length; at += KEPT_CHUNK) {
         const end = Math.min(list.length, at + KEPT_CHUNK);
-        out.reset().u8(BINARY).varint(end - at);
+        out.reset().u8(WORDS).varint(end - at);
         for (let k = at; k < end; k++) out.varint(list[k]!.eventId).raw(list[k]!.summary);
         insert.run(keptFor, list[at]!.eventId, list[end - 1]!.eventId, out.bytes());
       }
@@ -251,7 +271,8 @@ export class OutcomeChunks {
     }
     const wanted = new Set(eventIds);
     const rows = this.db.prepare('SELECT data FROM attribution_kept_summaries WHERE run_id = ? AND last_event >= ? AND first_event <= ?').pluck().all(runId, lo, hi) as Uint8Array[];
-    for (const data of rows) readKept(data, wanted, out);
+    const words = this.words(workspaceId);
+    for (const data of rows) readKept(data, words, wanted, out);
     const rest = eventIds.filter((id) => !out.has(id));
     for (const [id, o] of this.getMany(workspaceId, rest)) out.set(id, o);
     return out;
@@ -259,7 +280,7 @@ export class OutcomeChunks {
 
   /**
    * Inserts n outcomes, in event id order and read through accessors, as chunk rows of
-   * OUTCOME_CHUNK (one row when up to twice that): BINARY, their count, then each outcome as
+   * OUTCOME_CHUNK (one row when up to twice that): WORDS, their count, then each outcome as
    * `writeAt` writes it (outcome-bytes.ts); their fingerprints as printsOf reads them.
    */
   #insertRows(workspaceId: string, n: number, idAt: (i: number) => number, writeAt: (out: ByteWriter, i: number) => void, fpAt: (i: number) => number): void {
@@ -271,7 +292,7 @@ export class OutcomeChunks {
     const prints = this.#prints;
     for (let at = 0; at < n; at += size) {
       const end = Math.min(n, at + size);
-      data.reset().u8(BINARY).varint(end - at);
+      data.reset().u8(WORDS).varint(end - at);
       for (let i = at; i < end; i++) {
         writeAt(data, i);
         prints[2 * (i - at)] = idAt(i);
@@ -292,14 +313,25 @@ function varintEnd(b: Uint8Array, at: number): number {
 /**
  * Tells `add` of each attribution to `optimization` of the attributed outcomes under `goalId`
  * after event id `after` in a binary chunk, reading only what it needs of each (its goal, then its
- * reason, its strings decoded only when it counts); answers the chunk's last event id.
+ * reason, its strings decoded only when it counts); answers the chunk's last event id. `words`:
+ * the workspace's as read so far; `reread` reads them again (a row naming a word added since).
  */
-function attributedIn(data: Uint8Array, after: number, optimization: string, goalId: number, add: (eventId: number, variation: string, visitorId: string) => void): number {
+function attributedIn(data: Uint8Array, reread: () => readonly string[], words: readonly string[], after: number, optimization: string, goalId: number,
+  add: (eventId: number, variation: string, visitorId: string) => void): number {
   const r = new ByteReader(data);
+  const legacy = data[0] !== WORDS;
   const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  // Per string of an outcome: where its text is [start, end), or (start < 0) word -start - 1.
   const starts: number[] = [];
   const ends: number[] = [];
   const wanted = Buffer.from(optimization, 'utf8');
+  const word = (w: number): string => {
+    if (w >= words.length) words = reread();
+    const s = words[w];
+    if (s === undefined) throw new RangeError(`Outcome bytes name word ${w} of the workspace's ${words.length}.`);
+    return s;
+  };
+  const stringAt = (i: number): string => (starts[i]! < 0 ? word(-starts[i]! - 1) : text.toString('utf8', starts[i]!, ends[i]!));
   let last = after;
   eachOutcome(data, (eventId, _runId, start) => {
     last = eventId;
@@ -309,7 +341,13 @@ function attributedIn(data: Uint8Array, after: number, optimization: string, goa
     starts.length = 0;
     ends.length = 0;
     for (let n = r.varint(); n > 0; n--) {
-      const length = r.varint();
+      const x = r.varint();
+      if (!legacy && x % 2 === 1) {
+        starts.push(-(x - 1) / 2 - 1);
+        ends.push(0);
+        continue;
+      }
+      const length = legacy ? x : x / 2;
       starts.push(r.at);
       ends.push(r.at + length);
       r.at += length;
@@ -320,8 +358,9 @@ function attributedIn(data: Uint8Array, after: number, optimization: string, goa
       const v = r.varint();
       r.at += 8; // viewedAt
       const visitor = r.varint();
-      if (ends[o]! - starts[o]! !== wanted.length || text.compare(wanted, 0, wanted.length, starts[o]!, ends[o]!) !== 0) continue;
-      add(eventId, text.toString('utf8', starts[v]!, ends[v]!), text.toString('utf8', starts[visitor]!, ends[visitor]!));
+      if (starts[o]! < 0 ? word(-starts[o]! - 1) !== optimization
+        : ends[o]! - starts[o]! !== wanted.length || text.compare(wanted, 0, wanted.length, starts[o]!, ends[o]!) !== 0) continue;
+      add(eventId, stringAt(v), stringAt(visitor));
     }
   });
   return last;
