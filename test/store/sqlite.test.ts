@@ -7,6 +7,9 @@ import Database from 'better-sqlite3';
 import { ServiceError, type CanonicalEvent } from '../../src/core/index.js';
 import { eventAt, MIGRATIONS, openSqliteStore, RunWrites, WorkspaceWords, type AppendBatch, type SqliteStore } from '../../src/store/index.js';
 import { legacyChanges, legacyChunk } from './legacy-bytes.js';
+import { readPrints, writePrints } from '../../src/store/sqlite/outcome-chunks.js';
+import { ByteWriter } from '../../src/core/bytes.js';
+import fc from 'fast-check';
 import { Interner } from '../../src/core/interner.js';
 import { numberIds } from '../../src/store/event-columns.js';
 import { storeContract } from './contract.js';
@@ -53,6 +56,30 @@ function conversion(key: string, overrides: Partial<CanonicalEvent> = {}): Appen
 
 const storeUnavailable = (err: unknown): boolean => err instanceof ServiceError && err.code === 'store_unavailable';
 
+describe('SQLite store: fingerprints of a chunk of outcomes', () => {
+  it('read back as written whatever the gaps between ids, never mistaken for the float64 pairs of earlier builds', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 2 ** 42, max: 2 ** 49 })), fc.double({ noNaN: true })), { minLength: 1, maxLength: 40 }), (steps) => {
+      let id = 0;
+      const ids = steps.map(([step]) => (id += step)).filter((x) => x <= Number.MAX_SAFE_INTEGER);
+      const fps = steps.slice(0, ids.length).map(([, fp]) => fp);
+      const out = new ByteWriter(8);
+      writePrints(out, ids.length, (i) => ids[i]!, (i) => fps[i]!);
+      assert.notEqual(out.length, 16 * ids.length);
+      const readIds = new Float64Array(ids.length + 1);
+      const readFps = new Float64Array(ids.length + 1);
+      assert.equal(readPrints(out.bytes(), ids.length, readIds, readFps, 1), ids.length + 1);
+      assert.deepEqual([...readIds.subarray(1)], ids);
+      assert.deepEqual([...readFps.subarray(1)], fps);
+    }), { numRuns: 500 });
+    // Exactly 16n bytes: the pairs (id, fingerprint) of an earlier build.
+    const pairs = Buffer.from(new Float64Array([5, 0.5, 9, -1]).buffer);
+    const ids = new Float64Array(2);
+    const fps = new Float64Array(2);
+    readPrints(pairs, 2, ids, fps, 0);
+    assert.deepEqual([[...ids], [...fps]], [[5, 9], [0.5, -1]]);
+  });
+});
+
 describe('SQLite store', () => {
   let file: string;
   let store: SqliteStore;
@@ -87,10 +114,10 @@ describe('SQLite store', () => {
   });
 
   it('answers a run once its commit is durable in the WAL, and copies it into the database just after (not inside the run)', async () => {
-    store.db.pragma('wal_autocheckpoint = 4'); // pages: a run of 2,000 outcomes writes more
+    store.db.pragma('wal_autocheckpoint = 4'); // pages: a run of 5,000 outcomes writes more
     store.db.pragma('wal_checkpoint(TRUNCATE)');
     const writes = new RunWrites();
-    for (let i = 1; i <= 2000; i++) {
+    for (let i = 1; i <= 5000; i++) {
       const k = writes.add({ eventId: i, reason: null, goalId: 1, fingerprint: i, attributions: [{ optimization: 'hero', variation: 'bold', viewedAt: T0, visitorId: `v${i}` }], visitors: [`v${i}`], deciding: null });
       writes.restate(k, null);
     }

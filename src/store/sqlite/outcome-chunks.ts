@@ -22,13 +22,42 @@ const writeSummaryBytes = (o: OutcomeSummary): Uint8Array => {
 interface ChunkRow { id: number; first_event: number; last_event: number; n: number }
 
 /**
- * A chunk's fingerprints as stored: float64 pairs (event id, fingerprint), little-endian. A run
- * reads every one of them (a million at that scale: as JSON text, 25 MB and 0.4 s to parse).
+ * A chunk's fingerprints as stored: its n fingerprints as little-endian float64s, then its n event
+ * ids as varints of their differences (the first from 0), then a zero byte, and one more where
+ * that would make 16n bytes: 9-10 bytes an outcome, the run reading every one of them (a million
+ * at that scale). Rows of earlier builds hold exactly 16n bytes: float64 pairs (event id,
+ * fingerprint). Reads them into ids and prints from `at`; answers where it stopped.
  */
-export function printsOf(blob: Uint8Array): Float64Array {
-  const n = blob.byteLength >>> 3;
-  // Typed-array views need aligned offsets; a blob handed over by a driver may sit anywhere.
-  return blob.byteOffset % 8 === 0 ? new Float64Array(blob.buffer, blob.byteOffset, n) : new Float64Array(Uint8Array.from(blob).buffer, 0, n);
+export function readPrints(blob: Uint8Array, n: number, ids: Float64Array, prints: Float64Array, at: number): number {
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  if (blob.byteLength === 16 * n) {
+    for (let i = 0; i < n; i++, at++) {
+      ids[at] = view.getFloat64(16 * i, true);
+      prints[at] = view.getFloat64(16 * i + 8, true);
+    }
+    return at;
+  }
+  if (blob.byteLength < 9 * n + 1) throw new RangeError(`A chunk's fingerprints end early (${blob.byteLength} bytes for ${n}).`);
+  const r = new ByteReader(blob, 8 * n);
+  let id = 0;
+  for (let i = 0; i < n; i++, at++) {
+    prints[at] = view.getFloat64(8 * i, true);
+    ids[at] = id += r.varint();
+  }
+  return at;
+}
+
+/** Writes a chunk's fingerprints as readPrints reads them. */
+export function writePrints(out: ByteWriter, n: number, idAt: (i: number) => number, fpAt: (i: number) => number): void {
+  const start = out.length;
+  for (let i = 0; i < n; i++) out.f64(fpAt(i));
+  let last = 0;
+  for (let i = 0; i < n; i++) {
+    out.varint(idAt(i) - last);
+    last = idAt(i);
+  }
+  out.u8(0);
+  if (out.length - start === 16 * n) out.u8(0); // never read as the pairs of an earlier build
 }
 
 /** A chunk row's outcomes as stored: bytes (outcome-bytes.ts), or JSON text from a store written before (outcome-codec.ts). */
@@ -40,7 +69,7 @@ const outcomesIn = (data: ChunkData, words: readonly string[]): StoredOutcome[] 
 /**
  * A workspace's attribution outcomes, stored a few thousand to a row: each row holds the outcomes
  * of a range of event ids (ranges never overlap) as bytes (outcome-bytes.ts; rows a store wrote
- * before hold JSON, outcome-codec.ts, until a run rewrites them), and their fingerprints apart (printsOf).
+ * before hold JSON, outcome-codec.ts, until a run rewrites them), and their fingerprints apart (readPrints).
  * A run that restates a million conversions writes a few hundred rows instead of a million (a
  * row costs microseconds through the driver): ~90 MB with its restatement, assembled from the
  * run's bytes (RunWrites) inside the transaction; a run that changes a few outcomes rewrites
@@ -49,7 +78,7 @@ const outcomesIn = (data: ChunkData, words: readonly string[]): StoredOutcome[] 
 export class OutcomeChunks {
   /** Where a chunk row's data and prints are written, grown once and reused (a run may rewrite hundreds of rows). */
   readonly #data = new ByteWriter();
-  #prints = new Float64Array(2 * OUTCOME_CHUNK);
+  readonly #prints = new ByteWriter();
 
   constructor(private readonly db: Database.Database) {}
 
@@ -160,12 +189,9 @@ export class OutcomeChunks {
     const prints = new Float64Array(total);
     let at = 0;
     this.db.transaction(() => {
-      for (const blob of this.db.prepare('SELECT prints FROM attribution_outcome_chunks WHERE workspace_id = ? ORDER BY first_event').pluck().iterate(workspaceId) as Iterable<Buffer>) {
-        const pairs = printsOf(blob);
-        for (let i = 0; i < pairs.length && at < total; i += 2, at++) {
-          ids[at] = pairs[i]!;
-          prints[at] = pairs[i + 1]!;
-        }
+      for (const row of this.db.prepare('SELECT n, prints FROM attribution_outcome_chunks WHERE workspace_id = ? ORDER BY first_event').iterate(workspaceId) as Iterable<{ n: number; prints: Buffer }>) {
+        if (at + row.n > total) break; // (rows the sum did not count: none, in one transaction)
+        at = readPrints(row.prints, row.n, ids, prints, at);
       }
     })();
     return { ids: ids.subarray(0, at), prints: prints.subarray(0, at) };
@@ -209,8 +235,13 @@ export class OutcomeChunks {
     for (const [i, p] of patches) {
       const chunk = chunks[i]!;
       const prints = new Map<number, number>();
-      const pairs = printsOf(this.db.prepare('SELECT prints FROM attribution_outcome_chunks WHERE id = ?').pluck().get(chunk.id) as Buffer);
-      for (let k = 0; k < pairs.length; k += 2) prints.set(pairs[k]!, pairs[k + 1]!);
+      {
+        const row = this.db.prepare('SELECT n, prints FROM attribution_outcome_chunks WHERE id = ?').get(chunk.id) as { n: number; prints: Buffer };
+        const ids = new Float64Array(row.n);
+        const fps = new Float64Array(row.n);
+        readPrints(row.prints, row.n, ids, fps, 0);
+        for (let k = 0; k < row.n; k++) prints.set(ids[k]!, fps[k]!);
+      }
       const put = new Set(p.puts.map((w) => writes.eventId(w)));
       // Kept outcomes as their bytes (eventId, runId, length, body: those of a row an earlier
       // build wrote, as JSON or BINARY, written in this format now); the run's as their index in `writes`.
@@ -281,24 +312,20 @@ export class OutcomeChunks {
   /**
    * Inserts n outcomes, in event id order and read through accessors, as chunk rows of
    * OUTCOME_CHUNK (one row when up to twice that): WORDS, their count, then each outcome as
-   * `writeAt` writes it (outcome-bytes.ts); their fingerprints as printsOf reads them.
+   * `writeAt` writes it (outcome-bytes.ts); their fingerprints as readPrints reads them.
    */
   #insertRows(workspaceId: string, n: number, idAt: (i: number) => number, writeAt: (out: ByteWriter, i: number) => void, fpAt: (i: number) => number): void {
     const insert = this.db.prepare(`INSERT INTO attribution_outcome_chunks (workspace_id, first_event, last_event, n, data, prints)
       VALUES (?, ?, ?, ?, ?, ?)`);
     const data = this.#data;
-    const size = n <= 2 * OUTCOME_CHUNK ? n : OUTCOME_CHUNK;
-    if (this.#prints.length < 2 * size) this.#prints = new Float64Array(2 * size);
     const prints = this.#prints;
+    const size = n <= 2 * OUTCOME_CHUNK ? n : OUTCOME_CHUNK;
     for (let at = 0; at < n; at += size) {
       const end = Math.min(n, at + size);
       data.reset().u8(WORDS).varint(end - at);
-      for (let i = at; i < end; i++) {
-        writeAt(data, i);
-        prints[2 * (i - at)] = idAt(i);
-        prints[2 * (i - at) + 1] = fpAt(i);
-      }
-      insert.run(workspaceId, idAt(at), idAt(end - 1), end - at, data.bytes(), Buffer.from(prints.buffer, 0, 16 * (end - at)));
+      for (let i = at; i < end; i++) writeAt(data, i);
+      writePrints(prints.reset(), end - at, (i) => idAt(at + i), (i) => fpAt(at + i));
+      insert.run(workspaceId, idAt(at), idAt(end - 1), end - at, data.bytes(), prints.bytes());
     }
   }
 }
