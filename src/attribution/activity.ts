@@ -368,13 +368,16 @@ export class ActivityIndex {
     return [...this.#strings.parts(), this.#sessionVisitor.view(), Int32Array.from(others), ...BUILT.map((k) => b[k])];
   }
 
-  /** The index parts() described, on these arrays (adopted as they are); throws when they do not fit together. */
+  /**
+   * The index parts() described, on these arrays (adopted as they are, each alone in its memory:
+   * a snapshot's, with room after them to grow into); throws when they do not fit together.
+   */
   static fromParts(rules: SessionRules, parts: readonly (Col | Uint8Array)[]): ActivityIndex {
     const [arena, starts, table, sessionVisitor, others, ...built] = parts;
     const i32s = [starts, table, sessionVisitor, others];
     if (!(arena instanceof Uint8Array) || !i32s.every((p) => p instanceof Int32Array) || built.length !== BUILT.length) throw new Error('Activity snapshot: unexpected parts.');
     const index = new ActivityIndex(rules);
-    index.#strings = Interner.fromParts(arena, starts as Int32Array, table as Int32Array);
+    index.#strings = Interner.fromParts(arena, starts as Int32Array, table as Int32Array, true);
     index.#sessionVisitor.adopt(sessionVisitor as Int32Array<ArrayBuffer>);
     const o = others as Int32Array;
     for (let i = 0; i < o.length; i += 2 + o[i + 1]!) index.#sessionOthers.set(o[i]!, Array.from(o.subarray(i + 2, i + 2 + o[i + 1]!)));

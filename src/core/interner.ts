@@ -71,12 +71,18 @@ export class Interner {
     return [this.#arena.subarray(0, this.#used), this.#starts.subarray(0, this.#count), this.#table];
   }
 
-  /** An interner holding what parts() gave (a snapshot's arrays, adopted as they are). */
-  static fromParts(arena: Uint8Array, starts: Int32Array, table: Int32Array): Interner {
+  /**
+   * An interner holding what parts() gave, adopted as they are. `room`: the arena and starts are
+   * a snapshot's arrays, each alone in its memory, and new strings go into the room after them
+   * (a nightly run adds a day's strings to three million: growing would copy a 26 MB arena, in
+   * fresh pages, for the first one).
+   */
+  static fromParts(arena: Uint8Array, starts: Int32Array, table: Int32Array, room = false): Interner {
     const out = new Interner();
-    out.#arena = Buffer.from(arena.buffer as ArrayBuffer, arena.byteOffset, arena.byteLength);
+    const capacity = (a: Uint8Array | Int32Array) => (room ? (a.buffer.byteLength - a.byteOffset) / a.BYTES_PER_ELEMENT : a.length);
+    out.#arena = Buffer.from(arena.buffer as ArrayBuffer, arena.byteOffset, capacity(arena));
     out.#used = arena.byteLength;
-    out.#starts = starts as Int32Array<ArrayBuffer>;
+    out.#starts = new Int32Array(starts.buffer as ArrayBuffer, starts.byteOffset, capacity(starts));
     out.#count = starts.length;
     if (table.length < 4 || (table.length & (table.length - 1)) !== 0 || starts.length * 2 > table.length >>> 1) throw new Error('Interner parts: the table does not fit the strings.');
     out.#table = table as Int32Array<ArrayBuffer>;
