@@ -5,7 +5,7 @@ import type { OutcomeChange, StoredOutcome } from './types.js';
  * Attribution outcomes and restatements as bytes (outcome-codec.ts reads the JSON that earlier
  * builds stored). A first run over a million conversions writes a million outcomes: as JSON, 159
  * MB with their restatement, to write from digits and quoted strings, then to copy into the WAL
- * and again into the database; as bytes, 41 MB of outcomes and 5 MB of restatement
+ * and again into the database; as bytes, 40 MB of outcomes and 6 MB of restatement
  * (`npm run bench:attribution -- --full`), written as numbers.
  *
  * A chunk (a row of attribution_outcome_chunks, attribution_change_chunks or

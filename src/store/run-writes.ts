@@ -3,7 +3,7 @@ import { f64, i32, type Column } from '../core/column.js';
 import { AS_WRITTEN, OutcomeStrings, readSummary, writeDetail, writeSummary, type DecidingDetail, type NameBytes, type OutcomeSummary, type WorkspaceWords } from './outcome-bytes.js';
 import type { StoredOutcome } from './types.js';
 
-/** Bytes per block of outcomes: a first run's ~55 MB in blocks, never copied to grow. */
+/** Bytes per block of outcomes: a first run's ~40 MB in blocks, never copied to grow. */
 const BLOCK = 4 << 20;
 /** Where an outcome starts, as one number: its block times SPAN, plus where in the block. */
 const SPAN = 2 * BLOCK;

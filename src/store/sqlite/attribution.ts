@@ -106,7 +106,7 @@ export class SqliteAttributionStore implements AttributionStore {
   }
 
   /**
-   * Commits a run in one transaction. A first run writes ~105 MB; SQLite would then copy them from
+   * Commits a run in one transaction. A first run writes ~55 MB; SQLite would then copy them from
    * the WAL into the database before the COMMIT returns (its automatic checkpoint: 0.1–0.8 s, and
    * as much again in system time, on this VM). The run is durable once its WAL frames are synced,
    * so that copy is done just after the run has answered instead (checkpointSoon), on the same

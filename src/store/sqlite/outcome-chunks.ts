@@ -71,9 +71,9 @@ const outcomesIn = (data: ChunkData, words: readonly string[]): StoredOutcome[] 
  * of a range of event ids (ranges never overlap) as bytes (outcome-bytes.ts; rows a store wrote
  * before hold JSON, outcome-codec.ts, until a run rewrites them), and their fingerprints apart (readPrints).
  * A run that restates a million conversions writes a few hundred rows instead of a million (a
- * row costs microseconds through the driver): ~90 MB with its restatement, assembled from the
- * run's bytes (RunWrites) inside the transaction; a run that changes a few outcomes rewrites
- * the few rows that hold them. Reading one outcome reads its row: milliseconds.
+ * row costs microseconds through the driver): 49 MB with their fingerprints (55 with the
+ * restatement), assembled from the run's bytes (RunWrites) inside the transaction; a run that
+ * changes a few outcomes rewrites the few rows that hold them. Reading one outcome reads its row: milliseconds.
  */
 export class OutcomeChunks {
   /** Where a chunk row's data and prints are written, grown once and reused (a run may rewrite hundreds of rows). */
