@@ -140,9 +140,9 @@ async function judgeAll(store: Store, workspaceId: string, until: number, option
   const judgement = new Judgement();
   const print = new Fingerprint();
   const activity = loaded.ctx.activity;
-  // Room for an outcome per conversion not yet judged: a first run writes one for every conversion.
   // Optimization keys, variation names and reasons by number (the workspace's words, outcome-bytes.ts).
   const words = new WorkspaceWords(await store.attribution.words(workspaceId), activity);
+  // Room for an outcome per conversion not yet judged: a first run writes one for every conversion.
   const writes = new RunWrites(activity, Math.max(0, loaded.conversions.length - before.ids.length), words);
   // Data quality, tallied on the way: whether each conversion names a visitor is what judging resolves.
   const quality = new QualityTally();

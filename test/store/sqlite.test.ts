@@ -56,6 +56,17 @@ function conversion(key: string, overrides: Partial<CanonicalEvent> = {}): Appen
 
 const storeUnavailable = (err: unknown): boolean => err instanceof ServiceError && err.code === 'store_unavailable';
 
+/**
+ * Commits `writes` as a full run of workspace acme at instant `at` over `n` conversions, all
+ * attributed and matched, every change of `writes` newly attributed.
+ */
+function commitAttributed(store: SqliteStore, writes: RunWrites, n: number, at = T0) {
+  return store.attribution.commitRun({
+    workspaceId: 'acme', mode: 'full', until: at, startedAt: at, finishedAt: at, conversionsProcessed: n,
+    attributed: n, notAttributed: 0, changed: writes.changes, newlyAttributed: writes.changes, unattributed: 0,
+  }, writes, { matchRate: { overall: { conversions: n, matched: n, matchRate: 1 }, byUserDomain: {}, byDialect: {} }, ingestionLagMs: {} });
+}
+
 describe('SQLite store: fingerprints of a chunk of outcomes', () => {
   it('read back as written whatever the gaps between ids, never mistaken for the float64 pairs of earlier builds', () => {
     fc.assert(fc.property(fc.array(fc.tuple(fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 2 ** 42, max: 2 ** 49 })), fc.double({ noNaN: true })), { minLength: 1, maxLength: 40 }), (steps) => {
@@ -123,8 +134,7 @@ describe('SQLite store', () => {
     }
     const dbBytes = () => fs.statSync(file).size;
     const before = dbBytes();
-    const run = await store.attribution.commitRun({ workspaceId: 'acme', mode: 'full', until: T0, startedAt: T0, finishedAt: T0, conversionsProcessed: 2000,
-      attributed: 2000, notAttributed: 0, changed: 2000, newlyAttributed: 2000, unattributed: 0 }, writes, { matchRate: { overall: { conversions: 2000, matched: 2000, matchRate: 1 }, byUserDomain: {}, byDialect: {} }, ingestionLagMs: {} });
+    const run = await commitAttributed(store, writes, 5000);
     // What follows a run on its connection (its lease released) is a write too: it must not make the checkpoint either.
     await store.attribution.releaseRunLease('acme', 'nobody');
     assert.equal(dbBytes(), before, 'nothing copied from the WAL into the database before the run answered');
@@ -217,8 +227,7 @@ describe('SQLite store', () => {
       const writes = new RunWrites();
       writes.add({ ...expired, eventId: 3, reason: null, attributions: [{ optimization: 'hero', variation: 'bold', viewedAt: T0 + 1, visitorId: 'v\u00e9"2' }], visitors: ['v\u00e9"2'], deciding: null, fingerprint: 13 });
       writes.restate(0, expired);
-      const run = await store.attribution.commitRun({ workspaceId: 'acme', mode: 'full', until: T0 + 9, startedAt: T0 + 9, finishedAt: T0 + 9, conversionsProcessed: 2,
-        attributed: 2, notAttributed: 0, changed: 1, newlyAttributed: 1, unattributed: 0 }, writes, { matchRate: { overall: { conversions: 2, matched: 2, matchRate: 1 }, byUserDomain: {}, byDialect: {} }, ingestionLagMs: {} });
+      const run = await commitAttributed(store, writes, 2, T0 + 9);
       const after = await store.attribution.outcomes('acme');
       assert.deepEqual(after.get(2), attributed);
       assert.deepEqual(after.get(3), { ...expired, outcome: 'attributed', reason: null, attributions: [{ optimization: 'hero', variation: 'bold', viewedAt: T0 + 1, visitorId: 'v\u00e9"2' }], detail: { visitors: ['v\u00e9"2'], deciding: null }, runId: run.id });
@@ -283,8 +292,7 @@ describe('SQLite store', () => {
       const changed = { ...values[1]!, reason: null, attributions: hero('control', 'v\u00e9"2', T0 + 1), deciding: null, fingerprint: 13 };
       writes.add(changed);
       writes.restate(0, values[1]!);
-      const run = await store.attribution.commitRun({ workspaceId: 'acme', mode: 'full', until: T0 + 9, startedAt: T0 + 9, finishedAt: T0 + 9, conversionsProcessed: 2,
-        attributed: 2, notAttributed: 0, changed: 1, newlyAttributed: 1, unattributed: 0 }, writes, { matchRate: { overall: { conversions: 2, matched: 2, matchRate: 1 }, byUserDomain: {}, byDialect: {} }, ingestionLagMs: {} });
+      const run = await commitAttributed(store, writes, 2, T0 + 9);
       assert.deepEqual(await store.attribution.words('acme'), ['hero', 'control', 'session_expired'], 'the words the run named (its outcome, then what it was), in the order it named them');
       const after = await store.attribution.outcomes('acme');
       assert.deepEqual([after.get(2), after.get(3)], [storedAs(values[0]!, 7), storedAs(changed, run.id)]);
@@ -300,8 +308,7 @@ describe('SQLite store', () => {
       // A run that started from fewer words than are stored now is refused, rather than let two strings share a number.
       const stale = new RunWrites(null, 16, new WorkspaceWords([]));
       stale.add({ ...changed, eventId: 4, attributions: hero('fresh', 'v4') });
-      await assert.rejects(store.attribution.commitRun({ workspaceId: 'acme', mode: 'full', until: T0 + 9, startedAt: T0 + 9, finishedAt: T0 + 9, conversionsProcessed: 3,
-        attributed: 3, notAttributed: 0, changed: 0, newlyAttributed: 0, unattributed: 0 }, stale, { matchRate: { overall: { conversions: 3, matched: 3, matchRate: 1 }, byUserDomain: {}, byDialect: {} }, ingestionLagMs: {} }),
+      await assert.rejects(commitAttributed(store, stale, 3, T0 + 9),
       /started from 0 words of its outcomes, and 3 are stored now/);
       assert.equal(await store.attribution.outcome('acme', 4), null);
     } finally {
