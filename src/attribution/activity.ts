@@ -1,5 +1,5 @@
 import { REF, typeCode, type EventColumns, type ScannedEvent } from '../store/index.js';
-import { f64, i32 } from './columns.js';
+import { alike, f64, i32, isShared, sharedF64Array, sharedI32, sharedI32Array, type Column } from './columns.js';
 import type { Fingerprint } from './fingerprint.js';
 import { Interner } from '../core/interner.js';
 import type { ByteWriter } from '../core/bytes.js';
@@ -89,11 +89,13 @@ interface GroupScratch { next: Int32Array; touched: Uint8Array }
 /** The built columns, in the order a snapshot lays them out. */
 const BUILT = ['actStart', 'actT', 'viewStart', 'viewT', 'viewId', 'viewOpt', 'viewVar', 'identStart', 'identDomain', 'identVisitor', 'identReceived'] as const satisfies readonly (keyof Built)[];
 
-const EMPTY: Built = {
-  actStart: new Int32Array(1), actT: new Float64Array(0), viewStart: new Int32Array(1), viewT: new Float64Array(0), viewId: new Float64Array(0),
-  viewOpt: new Int32Array(0), viewVar: new Int32Array(0), identStart: new Int32Array(1), identDomain: new Int32Array(0), identVisitor: new Int32Array(0),
-  identReceived: new Float64Array(0),
-};
+/** What an index built from nothing grows from (group() allocates alike: in shared memory from the shared one). */
+const empty = (f64s: (n: number) => Float64Array, i32s: (n: number) => Int32Array): Built => ({
+  actStart: i32s(1), actT: f64s(0), viewStart: i32s(1), viewT: f64s(0), viewId: f64s(0), viewOpt: i32s(0), viewVar: i32s(0),
+  identStart: i32s(1), identDomain: i32s(0), identVisitor: i32s(0), identReceived: f64s(0),
+});
+const EMPTY = empty((n) => new Float64Array(n), (n) => new Int32Array(n));
+const EMPTY_SHARED = empty(sharedF64Array, sharedI32Array);
 
 /** `c` lengthened to `n` values over the same memory, when there is room for them after it (a snapshot's arrays have some); else null. */
 function lengthened<C extends Col>(c: C, n: number): C | null {
@@ -108,8 +110,8 @@ function lengthened<C extends Col>(c: C, n: number): C | null {
  * in `scratch.touched` the keys that received rows (their ranges may need sorting again). Old rows
  * move in runs of keys that shift by the same amount, one copy per run: in place, last run first,
  * when the old columns have room for the added rows (resuming from a snapshot: no copy of ten
- * million rows for a day's new events); else into new columns. The starts are rewritten in place
- * too when `oldStart` has room. The caller then scatters the added rows into place in one pass (a
+ * million rows for a day's new events); else into new columns (in shared memory when the old ones
+ * were: judge-thread.ts). The starts are rewritten in place too when `oldStart` has room. The caller then scatters the added rows into place in one pass (a
  * counting sort): row i goes to next[key[i]]++, written by a loop of its own so that each
  * column's stores stay of one array type (a loop over mixed columns ran four times slower on ten
  * million rows).
@@ -142,7 +144,7 @@ function group(keys: number, oldStart: Int32Array, old: readonly Col[], key: Int
       end = k;
     }
   } else {
-    cols = old.map((c) => (c instanceof Float64Array ? new Float64Array(total) : new Int32Array(total)));
+    cols = old.map((c) => alike(c, total));
     for (let k = 0; k < oldKeys;) {
       const shift = cum[k]!;
       let end = k + 1;
@@ -153,7 +155,7 @@ function group(keys: number, oldStart: Int32Array, old: readonly Col[], key: Int
   }
   // One pass, ascending: start[k] = old start + cum[k]; next[k] = old end + cum[k], over cum[k]
   // (and over oldStart[k] when it has room: read before, as oldStart[k + 1] is read before it is written).
-  const start = lengthened(oldStart, keys + 1) ?? new Int32Array(keys + 1);
+  const start = lengthened(oldStart, keys + 1) ?? alike(oldStart, keys + 1);
   const next = cum;
   let from = oldStart[0]!;
   for (let k = 0; k < keys; k++) {
@@ -176,9 +178,9 @@ function group(keys: number, oldStart: Int32Array, old: readonly Col[], key: Int
  * journeys) and by number (a run's hot loop, see engine.ts).
  */
 export class ActivityIndex {
-  #strings = new Interner();
+  #strings: Interner;
   /** Per string number: the first visitor seen with it as a session id, + 1 (0: not a session). */
-  readonly #sessionVisitor = i32();
+  readonly #sessionVisitor: Column<Int32Array>;
   readonly #sessionOthers = new Map<number, number[]>();
   // Events as added, before build().
   readonly #act = { v: i32(), t: f64() };
@@ -188,7 +190,18 @@ export class ActivityIndex {
   /** Rows were added since the last build(). */
   #pending = false;
 
-  constructor(private readonly rules: SessionRules) {}
+  /**
+   * `shared`: what it builds is in shared memory (its strings, session ids and built columns; not
+   * the events as added, which build() drops), so that another thread can judge over it as it is
+   * (judge-thread.ts). An index read from a snapshot is (snapshot.ts). A fresh index that a run
+   * reads every event into is not: the collector is not told of shared memory, and the events'
+   * columns, dropped by build(), then lingered as garbage while it allocated the built ones (+130
+   * MB of peak RSS at ten million events, measured).
+   */
+  constructor(private readonly rules: SessionRules, readonly shared = false) {
+    this.#strings = new Interner(shared);
+    this.#sessionVisitor = shared ? sharedI32() : i32();
+  }
 
   #session(s: number, visitor: number): void {
     const known = this.#sessionVisitor;
@@ -228,6 +241,8 @@ export class ActivityIndex {
     for (const col of [...Object.values(this.#act), ...Object.values(this.#view), ...Object.values(this.#ident)]) col.reserve(events);
     // Ids repeat: a visitor, session or user per few events is the common case.
     if (!numbered) this.#strings.reserve(this.#strings.size + Math.ceil(events / 4));
+    // By string number (growing would copy it).
+    this.#sessionVisitor.reserve(this.#strings.size + Math.ceil(events / 4) - this.#sessionVisitor.length);
   }
 
   /**
@@ -308,7 +323,7 @@ export class ActivityIndex {
   build(): this {
     if (this.#built !== null && !this.#pending) return this;
     const keys = this.#strings.size;
-    const b = this.#built ?? EMPTY;
+    const b = this.#built ?? (this.shared ? EMPTY_SHARED : EMPTY);
     const scratch: GroupScratch = { next: new Int32Array(keys + 1), touched: new Uint8Array(keys) };
     const a = this.#act;
     const act = group(keys, b.actStart, [b.actT], a.v.view(), scratch);
@@ -368,6 +383,12 @@ export class ActivityIndex {
     return [...this.#strings.parts(), this.#sessionVisitor.view(), Int32Array.from(others), ...BUILT.map((k) => b[k])];
   }
 
+  /** Whether its arrays are all in shared memory, so that another thread given parts() reads them as they are (judge-thread.ts). */
+  isShared(): boolean {
+    const b = this.#ready();
+    return [...this.#strings.parts(), this.#sessionVisitor.view(), ...BUILT.map((k) => b[k])].every(isShared);
+  }
+
   /**
    * The index parts() described, on these arrays (adopted as they are, each alone in its memory:
    * a snapshot's, with room after them to grow into); throws when they do not fit together.
@@ -376,7 +397,7 @@ export class ActivityIndex {
     const [arena, starts, table, sessionVisitor, others, ...built] = parts;
     const i32s = [starts, table, sessionVisitor, others];
     if (!(arena instanceof Uint8Array) || !i32s.every((p) => p instanceof Int32Array) || built.length !== BUILT.length) throw new Error('Activity snapshot: unexpected parts.');
-    const index = new ActivityIndex(rules);
+    const index = new ActivityIndex(rules, isShared(arena));
     index.#strings = Interner.fromParts(arena, starts as Int32Array, table as Int32Array, true);
     index.#sessionVisitor.adopt(sessionVisitor as Int32Array<ArrayBuffer>);
     const o = others as Int32Array;

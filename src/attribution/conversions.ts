@@ -2,7 +2,7 @@ import { DIALECTS, EVENT_TYPES, type DialectName, type EventType } from '../core
 import { REF, stringAt, type EventColumns } from '../store/index.js';
 import type { ActivityIndex } from './activity.js';
 import type { ConversionInput, ConversionRef } from './engine.js';
-import { f64, i32, type Column } from './columns.js';
+import { f64, i32, sharedF64, sharedI32, type Column } from './columns.js';
 
 /** A conversion as a run judges it, with what results and data quality read. */
 export interface Conversion extends ConversionInput {
@@ -18,21 +18,42 @@ const { name: NAME, visitorId: VISITOR, sessionId: SESSION, userDomain: DOMAIN, 
  * time (and collected young).
  */
 export class Conversions {
-  readonly #id = f64();
-  readonly #occurredAt = f64();
-  readonly #receivedAt = f64();
-  readonly #value = f64();
-  readonly #source = i32();
-  readonly #visitor = i32();
-  readonly #session = i32();
-  readonly #domain = i32();
-  readonly #user = i32();
+  readonly #id: Column<Float64Array>;
+  readonly #occurredAt: Column<Float64Array>;
+  readonly #receivedAt: Column<Float64Array>;
+  readonly #value: Column<Float64Array>;
+  readonly #source: Column<Int32Array>;
+  readonly #visitor: Column<Int32Array>;
+  readonly #session: Column<Int32Array>;
+  readonly #domain: Column<Int32Array>;
+  readonly #user: Column<Int32Array>;
   /** Conversion i is named #names[#name[i]]: a workspace's conversions have a few distinct names. */
-  readonly #name = i32();
+  readonly #name: Column<Int32Array>;
   readonly #names: string[] = [];
   readonly #nameNumbers = new Map<string, number>();
 
-  constructor(private readonly activity: ActivityIndex) {}
+  /** In shared memory when the index is (ActivityIndex.shared): a second thread judges over both. */
+  constructor(private readonly activity: ActivityIndex) {
+    const [F, I] = activity.shared ? [sharedF64, sharedI32] : [f64, i32];
+    this.#id = F();
+    this.#occurredAt = F();
+    this.#receivedAt = F();
+    this.#value = F();
+    this.#source = I();
+    this.#visitor = I();
+    this.#session = I();
+    this.#domain = I();
+    this.#user = I();
+    this.#name = I();
+  }
+
+  /**
+   * Makes room for `n` more conversions at once (a run knows how many events it will read: at most
+   * that many). Pages never reached are never touched; growing instead would copy them.
+   */
+  reserve(n: number): void {
+    for (const c of this.#columns()) c.reserve(n);
+  }
 
   get length(): number {
     return this.#name.length;

@@ -33,6 +33,8 @@ export type Outcome =
 export interface OptimizationGoals {
   key: string;
   goalIds: readonly number[];
+  /** Its variations' keys (a run judging on two threads numbers them as words first: judge-thread.ts). */
+  variations?: readonly string[];
 }
 
 export interface EngineContext {

@@ -33,7 +33,7 @@ export async function workspaceRules(store: Store, workspaceId: string): Promise
   const goals = await store.goals.list(workspaceId);
   const goalsByName = indexGoalsByName(goals);
   const optimizations = (await store.optimizations.list(workspaceId))
-    .map((o) => ({ key: o.key, goalIds: o.goalIds }))
+    .map((o) => ({ key: o.key, goalIds: o.goalIds, variations: o.variations.map((v) => v.key) }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const isConversion = (type: EventType, name: string, occurredAt: number) =>
     type === 'conversion' || (type === 'custom' && 'goal' in goalAt(goalsByName, name, occurredAt));
@@ -59,7 +59,10 @@ export async function readEvents(
   if (after === 0 && activity.isEmpty()) {
     // Every event, into an empty index: the store numbers the ids as it reads (on a thread of its own, for a large workspace).
     const { strings, ...read } = await store.attribution.readNumberedColumns(workspaceId, until, (chunk, numbers, total) => {
-      if (!sized) activity.reserve(total, true);
+      if (!sized) {
+        activity.reserve(total, true);
+        conversions.reserve(total);
+      }
       sized = true;
       events += chunk.n;
       received(chunk);

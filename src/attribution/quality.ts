@@ -2,6 +2,13 @@ import { f64, type Column } from '../core/column.js';
 import type { DataQualityFigures } from '../store/index.js';
 
 interface Count { conversions: number; matched: number }
+
+/** A tally as plain data another thread can send (QualityTally.parts): [key, conversions, matched] per userDomain and per dialect, and each dialect's lags. */
+export interface QualityParts {
+  byDomain: [string, number, number][];
+  byDialect: [string, number, number][];
+  lags: [string, Float64Array][];
+}
 const rate = (m: Count) => ({ ...m, matchRate: m.conversions === 0 ? null : m.matched / m.conversions });
 
 /**
@@ -51,6 +58,17 @@ export function percentiles(values: Float64Array, ps: readonly number[]): (numbe
   });
 }
 
+/** The arrays' values, one after the other, in a new array. */
+function concat(parts: readonly Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** One more conversion under `key` (a run tallies a million: no array or object per call). */
 function count(map: Map<string, Count>, key: string, matched: boolean): void {
   const m = map.get(key);
@@ -72,6 +90,8 @@ export class QualityTally {
   readonly #byDomain = new Map<string, Count>();
   readonly #byDialect = new Map<string, Count>();
   readonly #lags = new Map<string, Column<Float64Array>>();
+  /** Per dialect, the lags of other tallies merged into this one (merge()). */
+  readonly #moreLags = new Map<string, Float64Array[]>();
 
   /** `domain`: the userDomain, else `(sessionId)`, `(visitorId)` or `(none)` (domainKey()). */
   add(domain: string, dialect: string, matched: boolean, lagMs: number): void {
@@ -82,21 +102,53 @@ export class QualityTally {
     lags.push(Math.max(0, lagMs));
   }
 
+  /** What was tallied, as plain data (the lags as views: send them with their memory moved); merge() takes it. */
+  parts(): QualityParts {
+    const counts = (map: Map<string, Count>) => [...map].map(([k, m]): [string, number, number] => [k, m.conversions, m.matched]);
+    const lags = [...this.#lags].flatMap(([k, list]): [string, Float64Array][] => [[k, list.view()], ...(this.#moreLags.get(k) ?? []).map((a): [string, Float64Array] => [k, a])]);
+    return { byDomain: counts(this.#byDomain), byDialect: counts(this.#byDialect), lags };
+  }
+
+  /** Adds what another tally counted (its parts()), as if its conversions had been added here. */
+  merge(p: QualityParts): void {
+    const add = (map: Map<string, Count>, entries: QualityParts['byDomain']) => {
+      for (const [k, conversions, matched] of entries) {
+        const m = map.get(k);
+        if (m === undefined) map.set(k, { conversions, matched });
+        else {
+          m.conversions += conversions;
+          m.matched += matched;
+        }
+      }
+    };
+    add(this.#byDomain, p.byDomain);
+    add(this.#byDialect, p.byDialect);
+    // Kept as they are: figures() copies every dialect's lags into one array anyway.
+    for (const [dialect, values] of p.lags) {
+      const more = this.#moreLags.get(dialect);
+      if (more === undefined) this.#moreLags.set(dialect, [values]);
+      else more.push(values);
+      if (!this.#lags.has(dialect)) this.#lags.set(dialect, f64(16));
+    }
+  }
+
+  /** The figures, each map's keys in order (however the conversions were tallied: on one thread or two). */
   figures(): DataQualityFigures {
     const total = { conversions: 0, matched: 0 };
     for (const m of this.#byDialect.values()) {
       total.conversions += m.conversions;
       total.matched += m.matched;
     }
-    const ingestionLagMs = Object.fromEntries([...this.#lags].map(([dialect, list]) => {
-      const q = percentiles(list.view().slice(), [0.5, 0.9, 0.99, 1]);
+    const sorted = <T>(map: Map<string, T>) => [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const ingestionLagMs = Object.fromEntries(sorted(this.#lags).map(([dialect, list]) => {
+      const q = percentiles(concat([list.view(), ...(this.#moreLags.get(dialect) ?? [])]), [0.5, 0.9, 0.99, 1]);
       return [dialect, { p50: q[0] ?? null, p90: q[1] ?? null, p99: q[2] ?? null, max: q[3] ?? null }];
     }));
     return {
       matchRate: {
         overall: rate(total),
-        byUserDomain: Object.fromEntries([...this.#byDomain].map(([k, m]) => [k, rate(m)])),
-        byDialect: Object.fromEntries([...this.#byDialect].map(([k, m]) => [k, rate(m)])),
+        byUserDomain: Object.fromEntries(sorted(this.#byDomain).map(([k, m]) => [k, rate(m)])),
+        byDialect: Object.fromEntries(sorted(this.#byDialect).map(([k, m]) => [k, rate(m)])),
       },
       ingestionLagMs,
     };

@@ -1,11 +1,10 @@
+import { availableParallelism } from 'node:os';
 import { ServiceError, type Clock } from '../core/index.js';
 import {
-  RunWrites, WorkspaceWords, type AttributionRun, type DataQualityFigures, type StoredOutcome, type Store,
+  WorkspaceWords, type AttributionRun, type DataQualityFigures, type RunWrites, type StoredOutcome, type Store,
 } from '../store/index.js';
-import { Fingerprint } from './fingerprint.js';
-import { VisitorSet } from './activity.js';
-import { judge, Judgement, namesAVisitor, type ConversionRef } from './engine.js';
-import { domainKey, QualityTally } from './quality.js';
+import { CHUNK, judgeRange } from './judge-range.js';
+import { JUDGE_ON_TWO_THREADS_FROM, judgeOnTwoThreads, shareable } from './judge-thread.js';
 import { indexOnce, type IndexExecutor, type IndexSummary } from './indexer.js';
 import { withRunLease } from './lease.js';
 import { loadForRun } from './snapshot.js';
@@ -16,6 +15,11 @@ export interface RunOptions {
   mode?: 'full' | 'incremental';
   /** Told how far the run is: after loading, then every 10,000 conversions judged. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * When a run judges on two threads (judge-thread.ts): from how many conversions (default
+   * JUDGE_ON_TWO_THREADS_FROM), in chunks of how many (default CHUNK). Tests make small runs use both.
+   */
+  twoThreads?: { from?: number; chunk?: number };
 }
 
 /** What `POST …/attribution/run` and `closeloop attribute` answer. */
@@ -97,28 +101,6 @@ export async function runOnce(store: Store, clock: Clock, workspaceId: string, o
 }
 
 /**
- * Writes the outcome a judgement stands for into the run's writes, in the form the store keeps
- * (outcome-bytes.ts), straight from the judgement's numbers: a first run writes a million of
- * these, and making an Outcome object, then strings, then chunks of strings, cost more than judging.
- */
-function writeOutcome(writes: RunWrites, eventId: number, j: Judgement, fingerprint: number): number {
-  const s = writes.begin(j.reason, j.goalId);
-  if (j.reason === null) {
-    for (let k = 0; k < j.attributionCount; k++) {
-      const x = j.attributions[k]!;
-      writes.attribution(s.word(x.optimization), s.wordName(x.variation), x.viewedAt, s.name(x.visitor));
-    }
-  }
-  writes.summaryEnd();
-  for (let k = 0; k < j.visitors.size; k++) writes.visitor(s.name(j.visitors.items[k]!));
-  if (j.hasDeciding()) {
-    const d = j.deciding;
-    writes.deciding(s.word(d.optimization), s.wordName(d.variation), d.viewedAt, s.name(d.visitor), d.sessionStart, d.sessionEnd);
-  }
-  return writes.end(eventId, fingerprint);
-}
-
-/**
  * What judging every conversion found: the outcomes to write, the stored ones they replace, those
  * to withdraw; and the snapshot of what it loaded, to write for the next run.
  */
@@ -128,54 +110,26 @@ interface Judged {
   saveSnapshot: (() => Promise<void>) | null;
 }
 
+/**
+ * Judges every conversion (judge-range.ts). A large run that started from a snapshot judges them
+ * on two threads, this one and another over the same memory (judge-thread.ts); the answer is the
+ * one a single thread gives.
+ */
 async function judgeAll(store: Store, workspaceId: string, until: number, options: RunOptions): Promise<Judged> {
   const loaded = await loadForRun(store, workspaceId, until, () => store.attribution.fingerprints(workspaceId));
-  // Stored outcomes by fingerprint: an unchanged outcome costs a number compared, not a row parsed
-  // (nor an Outcome made). Both lists are in event id order, so one pass walks them side by side.
+  // Stored outcomes by fingerprint, in event id order: an unchanged outcome costs a number compared.
   const before = loaded.alongside;
-  const rewritten: number[] = [];
-  const withdrawn: number[] = [];
-  let attributed = 0;
-  const total = loaded.conversions.length;
-  const judgement = new Judgement();
-  const print = new Fingerprint();
-  const activity = loaded.ctx.activity;
+  const { ctx, conversions } = loaded;
+  const total = conversions.length;
   // Optimization keys, variation names and reasons by number (the workspace's words, outcome-bytes.ts).
-  const words = new WorkspaceWords(await store.attribution.words(workspaceId), activity);
-  // Room for an outcome per conversion not yet judged: a first run writes one for every conversion.
-  const writes = new RunWrites(activity, Math.max(0, loaded.conversions.length - before.ids.length), words);
-  // Data quality, tallied on the way: whether each conversion names a visitor is what judging resolves.
-  const quality = new QualityTally();
-  const domains = new Map<number, string>();
-  const domainOf = (d: number) => {
-    let name = domains.get(d);
-    if (name === undefined) domains.set(d, (name = activity.nameOf(d)));
-    return name;
-  };
-  const scratch = new VisitorSet();
-  // One conversion object, refilled for each (judge() keeps nothing of it).
-  const c: ConversionRef = { id: 0, name: '', occurredAt: 0, receivedAt: 0, visitor: -1, session: -1, domain: -1, user: -1 };
-  let k = 0;
-  options.onProgress?.(0, total);
-  for (let i = 0; i < total; i++) {
-    if (i > 0 && i % 10_000 === 0) options.onProgress?.(i, total);
-    loaded.conversions.refAt(i, c);
-    if (i > 0 && c.id <= loaded.conversions.idAt(i - 1)) throw new Error(`Conversions must be judged in event id order (${c.id} after ${loaded.conversions.idAt(i - 1)}).`);
-    judge(c, loaded.ctx, judgement);
-    if (judgement.reason === null) attributed++;
-    // A conversion whose goal failed rule 1 was judged before its visitors were resolved.
-    const matched = judgement.goalId !== null ? judgement.visitors.size > 0 : namesAVisitor(c, activity, scratch);
-    const domain = domainKey(c.domain >= 0 ? domainOf(c.domain) : null, c.session >= 0, c.visitor >= 0);
-    quality.add(domain, loaded.conversions.sourceAt(i), matched, c.receivedAt - c.occurredAt);
-    const fp = judgement.fingerprint(activity, print);
-    while (k < before.ids.length && before.ids[k]! < c.id) withdrawn.push(before.ids[k++]!);
-    const known = k < before.ids.length && before.ids[k] === c.id;
-    const old = known ? before.prints[k++]! : undefined;
-    if (old === fp) continue;
-    writeOutcome(writes, c.id, judgement, fp);
-    if (known) rewritten.push(c.id);
-  }
-  while (k < before.ids.length) withdrawn.push(before.ids[k++]!);
+  const words = new WorkspaceWords(await store.attribution.words(workspaceId), ctx.activity);
+  const progress = options.onProgress;
+  progress?.(0, total);
+  const twoThreads = total >= (options.twoThreads?.from ?? JUDGE_ON_TWO_THREADS_FROM) && availableParallelism() >= 2 && shareable(ctx.activity, conversions);
+  const judged = twoThreads
+    ? await judgeOnTwoThreads(ctx, loaded.rules, conversions, before, words, options.twoThreads?.chunk ?? CHUNK, (done) => { if (done < total) progress?.(done, total); })
+    : judgeRange(ctx, conversions, before, words, (done) => progress?.(done, total));
+  const { writes, rewritten, withdrawn, attributed, quality } = judged;
   return { writes, rewritten, withdrawn, attributed, total, quality: quality.figures(), saveSnapshot: loaded.save };
 }
 

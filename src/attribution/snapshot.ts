@@ -1,3 +1,4 @@
+import { sharedF64Array, sharedI32Array } from '../core/column.js';
 import type { SnapshotFile, Store } from '../store/index.js';
 import { ActivityIndex } from './activity.js';
 import { Conversions } from './conversions.js';
@@ -75,9 +76,9 @@ export async function snapshotCoverage(store: Store, workspaceId: string): Promi
 
 /**
  * Reads a snapshot's header, then asks for all its arrays at once (read off this thread; `read`
- * resolves when they are in), each into memory of its own with room to grow by a sixteenth (at
- * least 64 values): the events a run adds to them are merged in place (ActivityIndex.build), and
- * room a run does not use is never touched. Throws on any inconsistency.
+ * resolves when they are in), each into shared memory of its own with room to grow by a sixteenth
+ * (at least 64 values): the events a run adds to them are merged in place (ActivityIndex.build),
+ * and room a run does not use is never touched. Throws on any inconsistency.
  */
 async function readSnapshot(file: SnapshotFile): Promise<{ header: Header; arrays: Section[]; read: Promise<unknown> }> {
   const { header, end } = await readHeader(file);
@@ -87,7 +88,9 @@ async function readSnapshot(file: SnapshotFile): Promise<{ header: Header; array
   for (const { kind, length: n } of header.sections) {
     const Kind = KINDS[kind];
     if (Kind === undefined || !Number.isSafeInteger(n) || n < 0 || at + n * Kind.BYTES_PER_ELEMENT > file.size) throw new Error('Snapshot: a section runs past the end.');
-    const a = new Kind(n + Math.max(n >>> 4, 64));
+    // In shared memory: a second thread judges part of a large run's conversions over it (judge-thread.ts).
+    const room = n + Math.max(n >>> 4, 64);
+    const a = kind === 'f64' ? sharedF64Array(room) : kind === 'i32' ? sharedI32Array(room) : new Uint8Array(new SharedArrayBuffer(room));
     reads.push(file.read(new Uint8Array(a.buffer, 0, n * Kind.BYTES_PER_ELEMENT), at));
     arrays.push(a.subarray(0, n));
     at += pad8(n * Kind.BYTES_PER_ELEMENT);

@@ -14,6 +14,15 @@ export class ByteWriter {
     return this.#n;
   }
 
+  /** A writer whose first `bytes.length` bytes are these (written elsewhere: another thread's bytes(), handed over), adopted as they are. */
+  static adopt(bytes: Uint8Array): ByteWriter {
+    const out = new ByteWriter(0);
+    out.#buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    out.#view = new DataView(out.#buf.buffer, out.#buf.byteOffset, out.#buf.byteLength);
+    out.#n = bytes.byteLength;
+    return out;
+  }
+
   /** Forgets what was written, keeping the memory. */
   reset(): this {
     this.#n = 0;

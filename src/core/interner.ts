@@ -1,3 +1,5 @@
+import { alike, isShared, sharedBytes, sharedI32Array } from './column.js';
+
 /**
  * Numbers distinct strings 0, 1, 2, … from their UTF-8 bytes, without making a JS string for
  * each: a run meets millions of visitor, session and user ids, and a Map<string, number> costs a
@@ -6,16 +8,23 @@
  * finds them again; a string is decoded only when someone asks for its name.
  */
 export class Interner {
-  #arena = Buffer.allocUnsafe(1 << 16);
+  #arena: Buffer;
   #used = 0;
   /** String k is arena[starts[k] .. starts[k + 1]). */
-  #starts: Int32Array<ArrayBuffer> = new Int32Array(1 << 12);
+  #starts: Int32Array;
   /**
    * Slot i is table[2i] = string number + 1 (0: empty) and table[2i + 1] = its hash, side by side
    * so that a probe reads one cache line. Kept at most half full.
    */
-  #table = new Int32Array(2 << 13);
+  #table: Int32Array;
   #count = 0;
+
+  /** `shared`: its memory is shared, and stays so as it grows: another thread can read the strings (an attribution run's, judge-thread.ts). */
+  constructor(shared = false) {
+    this.#arena = shared ? sharedBytes(1 << 16) : Buffer.allocUnsafe(1 << 16);
+    this.#starts = shared ? sharedI32Array(1 << 12) : new Int32Array(1 << 12);
+    this.#table = shared ? sharedI32Array(2 << 13) : new Int32Array(2 << 13);
+  }
 
   get size(): number {
     return this.#count;
@@ -80,12 +89,12 @@ export class Interner {
   static fromParts(arena: Uint8Array, starts: Int32Array, table: Int32Array, room = false): Interner {
     const out = new Interner();
     const capacity = (a: Uint8Array | Int32Array) => (room ? (a.buffer.byteLength - a.byteOffset) / a.BYTES_PER_ELEMENT : a.length);
-    out.#arena = Buffer.from(arena.buffer as ArrayBuffer, arena.byteOffset, capacity(arena));
+    out.#arena = Buffer.from(arena.buffer, arena.byteOffset, capacity(arena));
     out.#used = arena.byteLength;
-    out.#starts = new Int32Array(starts.buffer as ArrayBuffer, starts.byteOffset, capacity(starts));
+    out.#starts = new Int32Array(starts.buffer, starts.byteOffset, capacity(starts));
     out.#count = starts.length;
     if (table.length < 4 || (table.length & (table.length - 1)) !== 0 || starts.length * 2 > table.length >>> 1) throw new Error('Interner parts: the table does not fit the strings.');
-    out.#table = table as Int32Array<ArrayBuffer>;
+    out.#table = table;
     return out;
   }
 
@@ -139,7 +148,9 @@ export class Interner {
     if (k === this.#starts.length) this.#starts = grow(this.#starts, Math.max(this.#starts.length * 2, 1 << 12));
     const length = to - from;
     if (this.#used + length > this.#arena.length) {
-      const next = Buffer.allocUnsafe(Math.max(this.#arena.length * 2, this.#used + length));
+      // A snapshot's arena is shared memory (a second thread may read it): it stays shared.
+      const size = Math.max(this.#arena.length * 2, this.#used + length);
+      const next = isShared(this.#arena) ? sharedBytes(size) : Buffer.allocUnsafe(size);
       this.#arena.copy(next, 0, 0, this.#used);
       this.#arena = next;
     }
@@ -161,7 +172,7 @@ export class Interner {
 
   #rehash(slots: number): void {
     const old = this.#table;
-    const table = new Int32Array(2 * slots);
+    const table = alike(old, 2 * slots);
     const mask = slots - 1;
     for (let i = 0; i < old.length; i += 2) {
       if (old[i] === 0) continue;
@@ -174,8 +185,8 @@ export class Interner {
   }
 }
 
-function grow(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
-  const next = new Int32Array(size);
+function grow(a: Int32Array, size: number): Int32Array {
+  const next = alike(a, size);
   next.set(a);
   return next;
 }

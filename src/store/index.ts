@@ -10,7 +10,7 @@ export { openSqliteStore, SqliteStore } from './sqlite/index.js';
 export { MIGRATIONS } from './sqlite/migrations.js';
 export { eventAt, REF, stringAt, STRING_FIELDS, toColumns, typeCode, type EventColumns, type StringField } from './event-columns.js';
 export { WorkspaceWords, type DecidingDetail, type NameBytes, type OutcomeSummary } from './outcome-bytes.js';
-export { RunWrites, type OutcomeValues } from './run-writes.js';
+export { RunWrites, type OutcomeValues, type RunWritesParts } from './run-writes.js';
 export { FileSnapshotShelf, type SnapshotFile, type SnapshotShelf } from './snapshot-shelf.js';
 
 /** The SQLite file inside the data directory. */

@@ -92,7 +92,10 @@ const named = (strings: readonly string[], k: number): string => {
 
 /**
  * A workspace's words as one run writes them: those stored (attribution_strings) and those it
- * adds, numbered on from them; committed with the run's outcomes (added()).
+ * adds, numbered on from them; committed with the run's outcomes (added()). A run's second thread
+ * (attribution/judge-thread.ts) numbers with a fixed copy (`grows` false) of the words the run
+ * had when it started it: it adds none, writing a string that is not one as text, so that no two
+ * strings get the same number.
  */
 export class WorkspaceWords {
   readonly #numbers = new Map<string, number>();
@@ -100,16 +103,16 @@ export class WorkspaceWords {
   /** Per string number of `names` (a run's ActivityIndex): its word number + 1 (0: not looked up yet). */
   readonly #byName = new Map<number, number>();
 
-  constructor(readonly stored: readonly string[], private readonly names: NameBytes | null = null) {
+  constructor(readonly stored: readonly string[], private readonly names: NameBytes | null = null, private readonly grows = true) {
     this.#words = [...stored];
     stored.forEach((w, k) => this.#numbers.set(w, k));
   }
 
-  /** The number of word `s`, added when new; -1 when the workspace has WORDS_MAX of them. */
+  /** The number of word `s`, added when new; -1 when the workspace has WORDS_MAX of them, or when these words do not grow. */
   number(s: string): number {
     let k = this.#numbers.get(s);
     if (k === undefined) {
-      if (this.#words.length >= WORDS_MAX) return -1;
+      if (this.#words.length >= WORDS_MAX || !this.grows) return -1;
       this.#numbers.set(s, (k = this.#words.push(s) - 1));
     }
     return k;

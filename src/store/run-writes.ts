@@ -20,6 +20,20 @@ export interface OutcomeValues {
   deciding: DecidingDetail | null;
 }
 
+/** A RunWrites' outcomes as arrays another thread can send (RunWrites.parts; interleave() takes them). */
+export interface RunWritesParts {
+  /** The blocks of bytes, each as long as what was written in it. */
+  blocks: Uint8Array[];
+  eventId: Float64Array;
+  fingerprint: Float64Array;
+  /** Per outcome, its reason's index in `reasons`. */
+  reason: Int32Array;
+  reasons: (string | null)[];
+  /** Per outcome: its block times SPAN plus where its body starts there, and where it ends. */
+  at: Float64Array;
+  bodyEnd: Int32Array;
+}
+
 /**
  * What one attribution run writes: its new and changed outcomes (in event id order), the stored
  * outcomes it withdraws, and its restatement (what changed for whom). Outcomes are kept as bytes
@@ -35,6 +49,8 @@ export interface OutcomeValues {
  */
 export class RunWrites {
   readonly #blocks: ByteWriter[] = [];
+  /** Blocks before this one are another RunWrites' (interleave): not written into. */
+  #sealed = 0;
   readonly #eventId: Column<Float64Array>;
   readonly #fingerprint: Column<Float64Array>;
   /** Per outcome, its reason as a number in #reasons (a few strings, named a million times: no array of a million strings to grow). */
@@ -101,7 +117,7 @@ export class RunWrites {
 
   #out(): ByteWriter {
     let out = this.#blocks[this.#blocks.length - 1];
-    if (out === undefined || out.length > BLOCK - (64 << 10)) this.#blocks.push((out = new ByteWriter(BLOCK)));
+    if (out === undefined || this.#blocks.length <= this.#sealed || out.length > BLOCK - (64 << 10)) this.#blocks.push((out = new ByteWriter(BLOCK)));
     return out;
   }
 
@@ -192,6 +208,78 @@ export class RunWrites {
     this.#at.push((this.#blocks.length - 1) * SPAN + start);
     this.#bodyEnd.push(out.length);
     return n;
+  }
+
+  /**
+   * The outcomes as arrays, to send to another thread with their memory moved (the blocks'
+   * buffers are each their own: BLOCK is past Buffer's pool). Restatements are not included: a
+   * run records them once its outcomes are put together.
+   */
+  parts(): RunWritesParts {
+    if (this.changes > 0) throw new Error('RunWrites.parts: restatements are recorded once the outcomes are put together.');
+    if (this.#state !== 0) throw new Error('RunWrites.parts: an outcome is still being written.');
+    return {
+      blocks: this.#blocks.map((b) => b.bytes()), eventId: this.#eventId.view(), fingerprint: this.#fingerprint.view(), reason: this.#reason.view(),
+      reasons: [...this.#reasons], at: this.#at.view(), bodyEnd: this.#bodyEnd.view(),
+    };
+  }
+
+  /**
+   * Puts the outcomes of another RunWrites (its parts(): another thread's) among this one's, in
+   * place, by ranges: `mine` and `theirs` give per range [range, end], where each side's outcomes
+   * of that range end in its own order (ranges of conversions in event id order, each judged by
+   * one side, in increasing order on each). Their bytes are adopted, not copied; this side's
+   * outcomes move up, last range first, to make room for theirs (no second copy of the columns).
+   */
+  interleave(mine: Int32Array, other: RunWritesParts, theirs: Int32Array): void {
+    if (this.#state !== 0 || this.changes > 0) throw new Error('RunWrites.interleave: only outcomes, each ended, are put together.');
+    const own = this.length;
+    if ((mine.length > 0 ? mine[mine.length - 1]! : 0) !== own || (theirs.length > 0 ? theirs[theirs.length - 1]! : 0) !== other.eventId.length) {
+      throw new Error('RunWrites.interleave: the ranges do not cover the outcomes.');
+    }
+    const blocks = this.#blocks.length;
+    for (const b of other.blocks) this.#blocks.push(ByteWriter.adopt(b));
+    // Written into no more: outcomes written here begin a block after them.
+    this.#sealed = this.#blocks.length;
+    const reasons = Int32Array.from(other.reasons, (r) => this.#reasonNumber(r));
+    const total = own + other.eventId.length;
+    const columns = [this.#eventId, this.#fingerprint, this.#reason, this.#at, this.#bodyEnd];
+    for (const c of columns) {
+      c.reserve(total - own);
+      c.length = total;
+    }
+    const [eventId, fingerprint, reason, at, bodyEnd] = [this.#eventId.view(), this.#fingerprint.view(), this.#reason.view(), this.#at.view(), this.#bodyEnd.view()];
+    const shift = blocks * SPAN;
+    // From the last range down: `to` is where the range's outcomes end once put together.
+    let to = total;
+    let m = mine.length - 2;
+    let t = theirs.length - 2;
+    while (m >= 0 || t >= 0) {
+      if (t < 0 || (m >= 0 && mine[m]! > theirs[t]!)) {
+        const from = m >= 2 ? mine[m - 1]! : 0;
+        const end = mine[m + 1]!;
+        const n = end - from;
+        if (to - n !== from) for (const a of [eventId, fingerprint, reason, at, bodyEnd]) a.copyWithin(to - n, from, end);
+        to -= n;
+        m -= 2;
+      } else {
+        const from = t >= 2 ? theirs[t - 1]! : 0;
+        const end = theirs[t + 1]!;
+        const n = end - from;
+        to -= n;
+        eventId.set(other.eventId.subarray(from, end), to);
+        fingerprint.set(other.fingerprint.subarray(from, end), to);
+        bodyEnd.set(other.bodyEnd.subarray(from, end), to);
+        for (let i = from, j = to; i < end; i++, j++) {
+          reason[j] = reasons[other.reason[i]!]!;
+          at[j] = other.at[i]! + shift;
+        }
+        t -= 2;
+      }
+    }
+    for (let i = 1; i < total; i++) {
+      if (eventId[i]! <= eventId[i - 1]!) throw new Error(`RunWrites.interleave: outcomes out of event id order (${eventId[i]} after ${eventId[i - 1]}).`);
+    }
   }
 
   /** Records that outcome i restates its conversion: what it was before (null: it had no outcome). */

@@ -1,0 +1,148 @@
+import { siblingModule, spawnWorker } from '../core/spawn-worker.js';
+import type { WorkspaceWords } from '../store/outcome-bytes.js';
+import type { Fingerprints, Goal } from '../store/types.js';
+import type { ActivityIndex } from './activity.js';
+import { isShared } from './columns.js';
+import type { Conversions } from './conversions.js';
+import type { EngineContext, OptimizationGoals } from './engine.js';
+import { judgeChunks, judgeRange, mergeChunks, type JudgedChunks, type JudgedRange, type SentChunks } from './judge-range.js';
+import { REASON_CODES } from './reasons.js';
+import type { SessionRules } from './sessions.js';
+
+/**
+ * Runs with at least this many conversions judge them on two threads: starting the second (its
+ * modules, the index adopted from shared memory) costs a few hundredths of a second, and judging
+ * a hundred thousand conversions about a tenth.
+ */
+export const JUDGE_ON_TWO_THREADS_FROM = 100_000;
+
+/** What the second thread is given (as its workerData). */
+export interface JudgeJob {
+  rules: SessionRules;
+  goalsByName: ReadonlyMap<string, readonly Goal[]>;
+  optimizations: readonly OptimizationGoals[];
+  /** ActivityIndex.parts() and Conversions.parts(), in shared memory. */
+  activity: ReturnType<ActivityIndex['parts']>;
+  conversions: ReturnType<Conversions['parts']>;
+  before: Fingerprints;
+  /** The workspace's words as the run numbered them when it started this thread, which adds none (WorkspaceWords). */
+  words: readonly string[];
+  /** Conversions a chunk holds. */
+  chunk: number;
+  /** Two Int32 in shared memory, shared by both threads: the next chunk to claim, and how many conversions are judged. */
+  counters: SharedArrayBuffer;
+}
+
+export type JudgeMessage = ({ type: 'done' } & SentChunks) | { type: 'failed'; message: string };
+
+/**
+ * Whether a run's index and conversions are all in shared memory, so a second thread can judge
+ * over them as they are: a run that started from a snapshot (read into shared memory, snapshot.ts).
+ */
+export function shareable(activity: ActivityIndex, conversions: Conversions): boolean {
+  return activity.isShared() && conversions.parts().arrays.every(isShared);
+}
+
+/** Chunks of a run's conversions claimed in turn by two threads: this one, and the one judgeOnThread() starts. */
+export class ChunkCounters {
+  readonly #counts: Int32Array;
+
+  /** `buffer`: the counters another thread made (JudgeJob.counters); by default, new ones. */
+  constructor(readonly buffer = new SharedArrayBuffer(8)) {
+    this.#counts = new Int32Array(buffer);
+  }
+
+  /** The next chunk to judge (past the last: none left). */
+  claim(): number {
+    return Atomics.add(this.#counts, 0, 1);
+  }
+
+  /** Counts n more conversions judged, by either thread; answers how many are. */
+  judged(n: number): number {
+    return Atomics.add(this.#counts, 1, n) + n;
+  }
+}
+
+/** A second thread judging chunks of a run's conversions: `done` gives what it judged. */
+export interface JudgingThread {
+  done: Promise<SentChunks>;
+  stop(): void;
+}
+
+/**
+ * Starts a thread of its own (judge-worker.ts) judging the chunks of a run's conversions it claims
+ * from `counters`, then the last one (kept for it), over the very memory of this thread's index
+ * and conversions (nothing is copied but the stored outcomes' fingerprints), while this thread
+ * claims and judges others.
+ */
+export function judgeOnThread(
+  ctx: EngineContext, rules: SessionRules, conversions: Conversions, before: Fingerprints, words: readonly string[], chunk: number, counters: ChunkCounters,
+): JudgingThread {
+  const job: JudgeJob = {
+    rules, goalsByName: ctx.goalsByName, optimizations: ctx.optimizations, activity: ctx.activity.parts(), conversions: conversions.parts(), before, words, chunk,
+    counters: counters.buffer,
+  };
+  const worker = spawnWorker(siblingModule(import.meta.url, 'judge-worker'), job);
+  let settled = false;
+  const done = new Promise<SentChunks>((resolve, reject) => {
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      reject(err);
+    };
+    worker.once('message', (m: JudgeMessage) => {
+      if (m.type === 'failed') return fail(new Error(`Judging conversions on a second thread failed: ${m.message}`));
+      settled = true;
+      resolve(m);
+    });
+    worker.once('error', fail);
+    worker.once('exit', (code) => fail(new Error(`The thread judging conversions stopped (exit code ${code}) before it finished.`)));
+  });
+  done.catch(() => {}); // awaited by the caller once it has no chunk left to judge
+  return {
+    done,
+    stop: () => {
+      settled = true;
+      void worker.terminate();
+    },
+  };
+}
+
+/**
+ * Judges a run's conversions on two threads, this one and another over the same memory, each
+ * claiming chunks in turn so that neither waits long for the other (the second may start late);
+ * the answer is the one judgeRange() gives, put together in event id order. The words both
+ * threads name (reasons, optimization keys, declared variations) are numbered first: the second
+ * thread numbers with a fixed copy, writing any other string as text. When the second thread
+ * fails, this one judges every conversion itself (and says so on stderr): the run takes longer,
+ * and its answer is the same. `start` starts the second thread (judgeOnThread; tests give others).
+ */
+export async function judgeOnTwoThreads(
+  ctx: EngineContext, rules: SessionRules, conversions: Conversions, before: Fingerprints, words: WorkspaceWords, chunk: number,
+  judged: (done: number) => void, start = judgeOnThread,
+): Promise<JudgedRange> {
+  for (const reason of REASON_CODES) words.number(reason);
+  for (const o of ctx.optimizations) {
+    words.number(o.key);
+    for (const v of o.variations ?? []) words.number(v);
+  }
+  const counters = new ChunkCounters();
+  const other = start(ctx, rules, conversions, before, [...words.list()], chunk, counters);
+  let mine: JudgedChunks;
+  try {
+    // Room for all outcomes on this side: the other's are put among them (RunWrites.interleave); pages not reached are not touched.
+    mine = judgeChunks(ctx, conversions, before, words, chunk, () => counters.claim(), (n) => judged(counters.judged(n)), false, 1);
+  } catch (err) {
+    other.stop();
+    throw err;
+  }
+  let theirs: SentChunks;
+  try {
+    theirs = await other.done;
+  } catch (err) {
+    process.emitWarning(`${err instanceof Error ? err.message : String(err)}; this run's conversions are judged again on one thread.`, { code: 'CLOSELOOP_JUDGE_THREAD' });
+    return judgeRange(ctx, conversions, before, words);
+  }
+  return mergeChunks(mine, theirs);
+}
