@@ -7,6 +7,9 @@ import {
 } from '../../src/attribution/index.js';
 import type { CanonicalEvent } from '../../src/core/index.js';
 import { eventAt, type Goal, type OutcomeChange, type ScannedEvent, type StoredOutcome } from '../../src/store/index.js';
+import { shareable } from '../../src/attribution/judge-thread.js';
+import { loadForRun } from '../../src/attribution/snapshot.js';
+import type { RunOptions } from '../../src/attribution/index.js';
 import { T0, testApp, type TestApp } from '../helpers/app.js';
 
 const MIN = 60_000;
@@ -301,8 +304,12 @@ describe('attribution runs over the real store', () => {
    * were received, the goal renamed when the clock reaches the rename, and a run at each of
    * `untils` (sorted) and a last one at END.
    */
-  /** `between`: called after each batch is stored (before its run) and after each run, with the workspace. */
-  async function play(h: History, untils: number[], between?: (ws: string) => Promise<void>) {
+  /**
+   * `between`: called after each batch is stored (before its run) and after each run, with the
+   * workspace. `twoThreads`: the runs' (RunOptions); `shared` then counts the runs that start from a
+   * snapshot in shared memory, as judging on two threads needs.
+   */
+  async function play(h: History, untils: number[], between?: (ws: string) => Promise<void>, twoThreads?: RunOptions['twoThreads'], shared?: { runs: number }) {
     const ws = `det-${++n}`;
     await t.app.admin.createWorkspace({ id: ws, settings: { sessionTimeoutMinutes: h.timeoutMinutes, sessionMaxHours: h.maxHours } });
     const signup = await t.store.goals.create(ws, 'signup', 'Signup', at(h.created));
@@ -328,7 +335,11 @@ describe('attribution runs over the real store', () => {
       for (const r of batch.length > 0 ? await t.store.events.append({ events: batch, rejections: [] }) : []) keyOf.set(r.event.id, r.event.idempotencyKey!);
       await between?.(ws);
       t.clock.set(until);
-      runs.push((await t.app.runner.run(ws, { until })).runId);
+      if (shared !== undefined) {
+        const loaded = await loadForRun(t.store, ws, until, async () => null);
+        if (shareable(loaded.ctx.activity, loaded.conversions)) shared.runs++;
+      }
+      runs.push((await t.app.runner.run(ws, { until, twoThreads })).runId);
       await between?.(ws);
     }
     return { ws, keyOf, runs };
@@ -366,6 +377,31 @@ describe('attribution runs over the real store', () => {
       assert.equal(final.filter((o) => o.key.startsWith('c')).length, h.conversions.length);
       assert.deepEqual(await results(incremental.ws), await results(full.ws));
     }), { numRuns: 150 });
+  });
+
+  /** What each run of a play restated, by idempotency key (event ids differ from one workspace to the next). */
+  async function restatements(p: { ws: string; keyOf: Map<number, string>; runs: number[] }) {
+    const out: unknown[] = [];
+    for (const runId of p.runs) {
+      const changes: OutcomeChange[] = [];
+      assert.ok(await t.store.attribution.run(p.ws, runId, (chunk) => changes.push(...chunk)));
+      out.push(changes.map(({ eventId, ...c }) => ({ key: p.keyOf.get(eventId), ...c })));
+    }
+    return out;
+  }
+
+  it('ends with the same outcomes, restatements, data quality and results on two threads as on one', async () => {
+    const shared = { runs: 0 };
+    await fc.assert(fc.asyncProperty(historyArb, untilsArb, fc.integer({ min: 1, max: 3 }), async (h, untils, chunk) => {
+      const one = await play(h, untils);
+      const two = await play(h, untils, undefined, { from: 1, chunk }, shared);
+      assert.deepEqual(await outcomes(two), await outcomes(one));
+      assert.deepEqual(await restatements(two), await restatements(one));
+      assert.deepEqual((await t.store.attribution.dataQuality(two.ws))?.figures, (await t.store.attribution.dataQuality(one.ws))?.figures);
+      assert.deepEqual(await results(two.ws), await results(one.ws));
+    }), { numRuns: 60 });
+    // Runs that start from a snapshot judge on two threads: most runs after a play's first.
+    assert.ok(shared.runs >= 60, `${shared.runs} runs started from a snapshot in shared memory`);
   });
 
   it('keeps a restatement log that, replayed run by run, rebuilds the recorded outcomes', async () => {
