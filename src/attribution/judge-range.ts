@@ -54,7 +54,7 @@ class RangeJudge implements JudgedRange {
   readonly withdrawn: number[] = [];
   attributed = 0;
   // Data quality, tallied on the way: whether each conversion names a visitor is what judging resolves.
-  readonly quality = new QualityTally();
+  readonly quality: QualityTally;
   readonly #judgement = new Judgement();
   readonly #print = new Fingerprint();
   readonly #scratch = new VisitorSet();
@@ -65,6 +65,8 @@ class RangeJudge implements JudgedRange {
   /** `words`: the workspace's, as this thread numbers them (WorkspaceWords); `expected`: about how many outcomes it writes. */
   constructor(private readonly ctx: EngineContext, private readonly conversions: Conversions, private readonly before: Fingerprints, words: WorkspaceWords, expected: number) {
     this.writes = new RunWrites(ctx.activity, expected, words);
+    // Every conversion judged is tallied, changed or not: room for as many as it may judge.
+    this.quality = new QualityTally(conversions.length);
   }
 
   /**

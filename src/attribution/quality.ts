@@ -93,12 +93,15 @@ export class QualityTally {
   /** Per dialect, the lags of other tallies merged into this one (merge()). */
   readonly #moreLags = new Map<string, Float64Array[]>();
 
+  /** `expected`: about how many conversions it tallies (a run knows: room made at once, each dialect's lags never copied to grow; pages not reached are not touched). */
+  constructor(private readonly expected = 256) {}
+
   /** `domain`: the userDomain, else `(sessionId)`, `(visitorId)` or `(none)` (domainKey()). */
   add(domain: string, dialect: string, matched: boolean, lagMs: number): void {
     count(this.#byDomain, domain, matched);
     count(this.#byDialect, dialect, matched);
     let lags = this.#lags.get(dialect);
-    if (lags === undefined) this.#lags.set(dialect, (lags = f64()));
+    if (lags === undefined) this.#lags.set(dialect, (lags = f64(this.expected)));
     lags.push(Math.max(0, lagMs));
   }
 

@@ -390,6 +390,8 @@ describe('attribution runs over the real store', () => {
     return out;
   }
 
+  // The runs here are small: the first thread has claimed all but the last chunk before the second
+  // starts, so how chunks split between the threads is the concern of two-threads.test.ts (any split).
   it('ends with the same outcomes, restatements, data quality and results on two threads as on one', async () => {
     const shared = { runs: 0 };
     await fc.assert(fc.asyncProperty(historyArb, untilsArb, fc.integer({ min: 1, max: 3 }), async (h, untils, chunk) => {
