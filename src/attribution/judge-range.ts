@@ -138,19 +138,27 @@ export const sendable = ({ range, chunks }: JudgedChunks): SentChunks => ({
 });
 
 /**
- * Judges chunks of `size` conversions as `claim()` hands them out (a chunk index from a counter
- * both threads share; at or past the last chunk: none left), telling `judged(n)` of each chunk's
- * n. The last chunk is kept for the second thread (`last`), which judges it once none is left to
- * claim: it always has a part, so a run on two threads always puts two parts together. A thread's
- * chunks come in increasing order, as its outcomes must. `share`: about the share of the run's
- * outcomes it writes (room made for them at once).
+ * How one thread of two takes its chunks (judgeChunks). `size`: conversions a chunk holds;
+ * `claim()`: the next chunk, from a counter both threads share (at or past the last: none left);
+ * `judged(n)`: told of each chunk's n; `share`: about the share of the run's outcomes it writes
+ * (room made for them at once). `last`: the last chunk is claimed as any other (`claimed`), or
+ * kept for the second thread, which judges it once none is left to claim (`kept` for the first,
+ * `judged` for the second): tests keep it, so that a small run's second thread always judges a
+ * part (it starts tens of milliseconds after the first, which has claimed every other chunk by then).
  */
-export function judgeChunks(
-  ctx: EngineContext, conversions: Conversions, before: Fingerprints, words: WorkspaceWords, size: number, claim: () => number, judged: (n: number) => void,
-  last: boolean, share: number,
-): JudgedChunks {
+export interface ChunkClaims {
+  size: number;
+  claim: () => number;
+  judged: (n: number) => void;
+  share: number;
+  last: 'claimed' | 'kept' | 'judged';
+}
+
+/** Judges chunks of a run's conversions as `claims` hands them out. A thread's chunks come in increasing order, as its outcomes must. */
+export function judgeChunks(ctx: EngineContext, conversions: Conversions, before: Fingerprints, words: WorkspaceWords, claims: ChunkClaims): JudgedChunks {
+  const { size, claim, judged, share, last } = claims;
   const total = conversions.length;
-  const lastChunk = Math.max(0, Math.ceil(total / size) - 1);
+  const count = chunkCount(total, size);
   const r = new RangeJudge(ctx, conversions, before, words, expectedOutcomes(conversions, before, share));
   const chunks: number[] = [];
   const storedFrom = (i: number) => (i === 0 ? 0 : i === total ? before.ids.length : firstAtOrAbove(before.ids, conversions.idAt(i)));
@@ -161,10 +169,14 @@ export function judgeChunks(
     judged(to - from);
     chunks.push(chunk, r.writes.length, r.rewritten.length, r.withdrawn.length);
   };
-  for (let chunk = claim(); chunk < lastChunk; chunk = claim()) judgeChunk(chunk);
-  if (last) judgeChunk(lastChunk);
+  const claimable = last === 'claimed' ? count : count - 1;
+  for (let chunk = claim(); chunk < claimable; chunk = claim()) judgeChunk(chunk);
+  if (last === 'judged') judgeChunk(count - 1);
   return { range: r, chunks: Int32Array.from(chunks) };
 }
+
+/** How many chunks of `size` a run of `total` conversions has (judgeChunks). */
+export const chunkCount = (total: number, size: number): number => Math.max(1, Math.ceil(total / size));
 
 /**
  * What two threads judged (judgeChunks: this one's, and the other's as sent), put together in

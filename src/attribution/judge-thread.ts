@@ -5,16 +5,17 @@ import type { ActivityIndex } from './activity.js';
 import { isShared } from './columns.js';
 import type { Conversions } from './conversions.js';
 import type { EngineContext, OptimizationGoals } from './engine.js';
-import { judgeChunks, judgeRange, mergeChunks, type JudgedChunks, type JudgedRange, type SentChunks } from './judge-range.js';
+import { chunkCount, judgeChunks, judgeRange, mergeChunks, type JudgedChunks, type JudgedRange, type SentChunks } from './judge-range.js';
 import { REASON_CODES } from './reasons.js';
 import type { SessionRules } from './sessions.js';
 
 /**
- * Runs with at least this many conversions judge them on two threads: starting the second (its
- * modules, the index adopted from shared memory) costs a few hundredths of a second, and judging
- * a hundred thousand conversions about a tenth.
+ * Runs with at least this many conversions judge them on two threads. Starting the second costs
+ * this one some 30 ms, and the second's first chunk, judged by code not yet optimized, some 80 ms
+ * more: at 100,000 conversions judging took 0.19–0.25 s on two threads against 0.13–0.14 s on one;
+ * at a million, 0.6–0.7 s against 0.85–1.0 s (measured here; the break-even is near 250,000).
  */
-export const JUDGE_ON_TWO_THREADS_FROM = 100_000;
+export const JUDGE_ON_TWO_THREADS_FROM = 300_000;
 
 /** What the second thread is given (as its workerData). */
 export interface JudgeJob {
@@ -29,6 +30,8 @@ export interface JudgeJob {
   words: readonly string[];
   /** Conversions a chunk holds. */
   chunk: number;
+  /** Whether the last chunk is kept for this thread (ChunkClaims.last). */
+  keepLast: boolean;
   /** Two Int32 in shared memory, shared by both threads: the next chunk to claim, and how many conversions are judged. */
   counters: SharedArrayBuffer;
 }
@@ -71,16 +74,17 @@ export interface JudgingThread {
 
 /**
  * Starts a thread of its own (judge-worker.ts) judging the chunks of a run's conversions it claims
- * from `counters`, then the last one (kept for it), over the very memory of this thread's index
- * and conversions (nothing is copied but the stored outcomes' fingerprints), while this thread
- * claims and judges others.
+ * from `counters` (then the last one, when `keepLast` kept it for it), over the very memory of this
+ * thread's index and conversions (nothing is copied but the stored outcomes' fingerprints), while
+ * this thread claims and judges others.
  */
 export function judgeOnThread(
   ctx: EngineContext, rules: SessionRules, conversions: Conversions, before: Fingerprints, words: readonly string[], chunk: number, counters: ChunkCounters,
+  keepLast: boolean,
 ): JudgingThread {
   const job: JudgeJob = {
     rules, goalsByName: ctx.goalsByName, optimizations: ctx.optimizations, activity: ctx.activity.parts(), conversions: conversions.parts(), before, words, chunk,
-    counters: counters.buffer,
+    keepLast, counters: counters.buffer,
   };
   const worker = spawnWorker(siblingModule(import.meta.url, 'judge-worker'), job);
   let settled = false;
@@ -109,18 +113,29 @@ export function judgeOnThread(
   };
 }
 
+/** How judgeOnTwoThreads() shares out a run's conversions. */
+export interface TwoThreads {
+  /** Conversions a chunk holds. */
+  chunk: number;
+  /** Keep the last chunk for the second thread (ChunkClaims.last; tests). */
+  keepLast?: boolean;
+  /** Starts the second thread (judgeOnThread; tests give others). */
+  start?: typeof judgeOnThread;
+}
+
 /**
  * Judges a run's conversions on two threads, this one and another over the same memory, each
- * claiming chunks in turn so that neither waits long for the other (the second may start late);
- * the answer is the one judgeRange() gives, put together in event id order. The words both
- * threads name (reasons, optimization keys, declared variations) are numbered first: the second
- * thread numbers with a fixed copy, writing any other string as text. When the second thread
- * fails, this one judges every conversion itself (and says so on stderr): the run takes longer,
- * and its answer is the same. `start` starts the second thread (judgeOnThread; tests give others).
+ * claiming chunks in turn, so that neither waits for the other: the second starts tens of
+ * milliseconds later, and when this one has claimed the last chunk and the second none, it is
+ * stopped rather than waited for. The answer is the one judgeRange() gives, put together in event
+ * id order. The words both threads name (reasons, optimization keys, declared variations) are
+ * numbered first: the second thread numbers with a fixed copy, writing any other string as text.
+ * When the second thread fails, this one judges every conversion itself (and says so on stderr):
+ * the run takes longer, and its answer is the same.
  */
 export async function judgeOnTwoThreads(
-  ctx: EngineContext, rules: SessionRules, conversions: Conversions, before: Fingerprints, words: WorkspaceWords, chunk: number,
-  judged: (done: number) => void, start = judgeOnThread,
+  ctx: EngineContext, rules: SessionRules, conversions: Conversions, before: Fingerprints, words: WorkspaceWords, judged: (done: number) => void,
+  { chunk, keepLast = false, start = judgeOnThread }: TwoThreads,
 ): Promise<JudgedRange> {
   for (const reason of REASON_CODES) words.number(reason);
   for (const o of ctx.optimizations) {
@@ -128,14 +143,21 @@ export async function judgeOnTwoThreads(
     for (const v of o.variations ?? []) words.number(v);
   }
   const counters = new ChunkCounters();
-  const other = start(ctx, rules, conversions, before, [...words.list()], chunk, counters);
+  const other = start(ctx, rules, conversions, before, [...words.list()], chunk, counters, keepLast);
   let mine: JudgedChunks;
   try {
     // Room for all outcomes on this side: the other's are put among them (RunWrites.interleave); pages not reached are not touched.
-    mine = judgeChunks(ctx, conversions, before, words, chunk, () => counters.claim(), (n) => judged(counters.judged(n)), false, 1);
+    mine = judgeChunks(ctx, conversions, before, words, {
+      size: chunk, claim: () => counters.claim(), judged: (n) => judged(counters.judged(n)), share: 1, last: keepLast ? 'kept' : 'claimed',
+    });
   } catch (err) {
     other.stop();
     throw err;
+  }
+  // Every chunk is claimed by now: if this thread claimed them all, the other has none to judge, nor will it.
+  if (!keepLast && mine.chunks.length / 4 === chunkCount(conversions.length, chunk)) {
+    other.stop();
+    return mine.range;
   }
   let theirs: SentChunks;
   try {

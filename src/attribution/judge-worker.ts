@@ -18,8 +18,9 @@ try {
   const conversions = Conversions.fromParts(activity, job.conversions.arrays, job.conversions.names);
   const counters = new ChunkCounters(job.counters);
   const words = new WorkspaceWords(job.words, activity, false);
-  const r = sendable(judgeChunks({ goalsByName: job.goalsByName, optimizations: job.optimizations, activity }, conversions, job.before, words, job.chunk,
-    () => counters.claim(), (n) => counters.judged(n), true, 0.55));
+  const r = sendable(judgeChunks({ goalsByName: job.goalsByName, optimizations: job.optimizations, activity }, conversions, job.before, words, {
+    size: job.chunk, claim: () => counters.claim(), judged: (n) => counters.judged(n), share: 0.55, last: job.keepLast ? 'judged' : 'claimed',
+  }));
   const { writes, quality } = r;
   // Moved, not copied: each of these arrays' memory is its own (none is a pooled Buffer's).
   const moved = [...writes.blocks, writes.eventId, writes.fingerprint, writes.reason, writes.at, writes.bodyEnd, r.chunks, ...quality.lags.map(([, lags]) => lags)]

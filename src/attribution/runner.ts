@@ -17,9 +17,10 @@ export interface RunOptions {
   onProgress?: (done: number, total: number) => void;
   /**
    * When a run judges on two threads (judge-thread.ts): from how many conversions (default
-   * JUDGE_ON_TWO_THREADS_FROM), in chunks of how many (default CHUNK). Tests make small runs use both.
+   * JUDGE_ON_TWO_THREADS_FROM), in chunks of how many (default CHUNK), the last chunk kept for the
+   * second thread or not (default). Tests make small runs use both.
    */
-  twoThreads?: { from?: number; chunk?: number };
+  twoThreads?: { from?: number; chunk?: number; keepLast?: boolean };
 }
 
 /** What `POST …/attribution/run` and `closeloop attribute` answer. */
@@ -127,7 +128,9 @@ async function judgeAll(store: Store, workspaceId: string, until: number, option
   progress?.(0, total);
   const twoThreads = total >= (options.twoThreads?.from ?? JUDGE_ON_TWO_THREADS_FROM) && availableParallelism() >= 2 && shareable(ctx.activity, conversions);
   const judged = twoThreads
-    ? await judgeOnTwoThreads(ctx, loaded.rules, conversions, before, words, options.twoThreads?.chunk ?? CHUNK, (done) => { if (done < total) progress?.(done, total); })
+    ? await judgeOnTwoThreads(ctx, loaded.rules, conversions, before, words, (done) => { if (done < total) progress?.(done, total); }, {
+      chunk: options.twoThreads?.chunk ?? CHUNK, keepLast: options.twoThreads?.keepLast ?? false,
+    })
     : judgeRange(ctx, conversions, before, words, (done) => progress?.(done, total));
   const { writes, rewritten, withdrawn, attributed, quality } = judged;
   return { writes, rewritten, withdrawn, attributed, total, quality: quality.figures(), saveSnapshot: loaded.save };

@@ -390,13 +390,14 @@ describe('attribution runs over the real store', () => {
     return out;
   }
 
-  // The runs here are small: the first thread has claimed all but the last chunk before the second
-  // starts, so how chunks split between the threads is the concern of two-threads.test.ts (any split).
+  // The runs here are small: the first thread has claimed every chunk (or all but the last, when it
+  // is kept for the second) before the second starts, so how chunks split between the threads is
+  // the concern of two-threads.test.ts (any split).
   it('ends with the same outcomes, restatements, data quality and results on two threads as on one', async () => {
     const shared = { runs: 0 };
-    await fc.assert(fc.asyncProperty(historyArb, untilsArb, fc.integer({ min: 1, max: 3 }), async (h, untils, chunk) => {
+    await fc.assert(fc.asyncProperty(historyArb, untilsArb, fc.integer({ min: 1, max: 3 }), fc.boolean(), async (h, untils, chunk, keepLast) => {
       const one = await play(h, untils);
-      const two = await play(h, untils, undefined, { from: 1, chunk }, shared);
+      const two = await play(h, untils, undefined, { from: 1, chunk, keepLast }, shared);
       assert.deepEqual(await outcomes(two), await outcomes(one));
       assert.deepEqual(await restatements(two), await restatements(one));
       assert.deepEqual((await t.store.attribution.dataQuality(two.ws))?.figures, (await t.store.attribution.dataQuality(one.ws))?.figures);

@@ -124,7 +124,8 @@ describe('judging a run on two threads', () => {
 
   it('writes and rewrites the outcomes of a run that starts from a snapshot as one thread does', async () => {
     const one = await story('one', { from: Number.POSITIVE_INFINITY });
-    const two = await story('two', { from: 1, chunk: 2 });
+    // The last chunk kept for the second thread, which would otherwise start after the first has claimed them all.
+    const two = await story('two', { from: 1, chunk: 2, keepLast: true });
     // Every run after the first started from its snapshot, in shared memory: the second ones were judged on two threads.
     assert.deepEqual(two.shared, [true, true, true]);
     // The story does what it says: outcomes rewritten, one new, then one more; then nothing.
@@ -164,13 +165,13 @@ describe('judging a run on two threads', () => {
     const mine = words();
     // The other thread numbers with a fixed copy of the words (none here: it writes every string as text).
     const theirs = new WorkspaceWords(mine.list(), loaded.ctx.activity, false);
-    const first = judgeChunks(loaded.ctx, loaded.conversions, before, mine, 2, claims([0, 2]), () => {}, false, 1);
-    const second = judgeChunks(loaded.ctx, loaded.conversions, before, theirs, 2, claims([1, 3]), () => {}, true, 1);
+    const first = judgeChunks(loaded.ctx, loaded.conversions, before, mine, { size: 2, claim: claims([0, 2]), judged: () => {}, share: 1, last: 'kept' });
+    const second = judgeChunks(loaded.ctx, loaded.conversions, before, theirs, { size: 2, claim: claims([1, 3]), judged: () => {}, share: 1, last: 'judged' });
     assert.deepEqual(Array.from(second.chunks.filter((_, k) => k % 4 === 0)), [1, 3, 4]);
     same(mergeChunks(first, sendable(second)), one);
     // And the other way round: this thread's chunks after the other's.
-    const third = judgeChunks(loaded.ctx, loaded.conversions, before, words(), 2, claims([3]), () => {}, false, 1);
-    const fourth = judgeChunks(loaded.ctx, loaded.conversions, before, new WorkspaceWords([], loaded.ctx.activity, false), 2, claims([0, 1, 2]), () => {}, true, 1);
+    const third = judgeChunks(loaded.ctx, loaded.conversions, before, words(), { size: 2, claim: claims([3]), judged: () => {}, share: 1, last: 'kept' });
+    const fourth = judgeChunks(loaded.ctx, loaded.conversions, before, new WorkspaceWords([], loaded.ctx.activity, false), { size: 2, claim: claims([0, 1, 2]), judged: () => {}, share: 1, last: 'judged' });
     same(mergeChunks(third, sendable(fourth)), one);
   });
 
@@ -182,22 +183,24 @@ describe('judging a run on two threads', () => {
     const prints = judgeRange(loaded.ctx, loaded.conversions, NONE, new WorkspaceWords([], loaded.ctx.activity)).writes;
     // Per conversion: no stored outcome, the same one, or another; and stored outcomes of events that are no conversions (before, between, after).
     const storedArb = fc.tuple(fc.array(fc.constantFrom('none', 'same', 'other'), { minLength: 10, maxLength: 10 }), fc.array(fc.integer({ min: 0, max: 10 }), { maxLength: 4 }));
-    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }), storedArb, async (size, ours, [kinds, gaps]) => {
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }), fc.boolean(), storedArb, async (size, ours, keep, [kinds, gaps]) => {
       const stored = new Map<number, number>();
       kinds.forEach((kind, i) => { if (kind !== 'none') stored.set(ids[i]!, kind === 'same' ? prints.fingerprint(i) : 7); });
       for (const g of gaps) stored.set(g === 0 ? ids[0]! - 1 : ids[g - 1]! + 1, 9);
       const sorted = [...stored].sort(([a], [b]) => a - b);
       const before = { ids: Float64Array.from(sorted, ([id]) => id), prints: Float64Array.from(sorted, ([, p]) => p) };
       const one = judgeRange(loaded.ctx, loaded.conversions, before, new WorkspaceWords([], loaded.ctx.activity));
-      // Chunk k is this thread's when ours[k] says so; the last is always the other's.
+      // Chunk k is this thread's when ours[k] says so; the last is the other's when kept for it.
       const chunks = Math.ceil(10 / size);
       const claims = (mine: boolean) => {
-        const list = Array.from({ length: chunks - 1 }, (_, k) => k).filter((k) => ours[k] === mine);
+        const list = Array.from({ length: keep ? chunks - 1 : chunks }, (_, k) => k).filter((k) => ours[k] === mine);
         return () => list.shift() ?? chunks;
       };
       const words = new WorkspaceWords([], loaded.ctx.activity);
-      const first = judgeChunks(loaded.ctx, loaded.conversions, before, words, size, claims(true), () => {}, false, 1);
-      const second = judgeChunks(loaded.ctx, loaded.conversions, before, new WorkspaceWords(words.list(), loaded.ctx.activity, false), size, claims(false), () => {}, true, 0.5);
+      const first = judgeChunks(loaded.ctx, loaded.conversions, before, words, { size, claim: claims(true), judged: () => {}, share: 1, last: keep ? 'kept' : 'claimed' });
+      const second = judgeChunks(loaded.ctx, loaded.conversions, before, new WorkspaceWords(words.list(), loaded.ctx.activity, false), {
+        size, claim: claims(false), judged: () => {}, share: 0.5, last: keep ? 'judged' : 'claimed',
+      });
       same(mergeChunks(first, sendable(second)), one);
     }), { numRuns: 200 });
   });
@@ -209,15 +212,28 @@ describe('judging a run on two threads', () => {
     assert.ok(shareable(loaded.ctx.activity, loaded.conversions));
     const one = judgeRange(loaded.ctx, loaded.conversions, NONE, new WorkspaceWords([], loaded.ctx.activity));
     const told: number[] = [];
-    const two = await judgeOnTwoThreads(loaded.ctx, loaded.rules, loaded.conversions, NONE, new WorkspaceWords([], loaded.ctx.activity), 3, (n) => told.push(n));
+    // The last chunk kept for the second thread: it starts after this one has claimed every other.
+    const two = await judgeOnTwoThreads(loaded.ctx, loaded.rules, loaded.conversions, NONE, new WorkspaceWords([], loaded.ctx.activity), (n) => told.push(n), { chunk: 3, keepLast: true });
     same(two, one);
+    // Not kept: this thread claims every chunk before the second starts, and stops it rather than wait for it.
+    same(await judgeOnTwoThreads(loaded.ctx, loaded.rules, loaded.conversions, NONE, new WorkspaceWords([], loaded.ctx.activity), () => {}, { chunk: 3 }), one);
+    // A second thread that claimed the first chunk before this one began (here, judging it at once) is waited for.
+    const quick: typeof judgeOnThread = (ctx, _rules, conversions, before, words, chunk, counters) => {
+      let claims = 0;
+      const part = judgeChunks(ctx, conversions, before, new WorkspaceWords(words, ctx.activity, false), {
+        size: chunk, claim: () => (claims++ === 0 ? counters.claim() : Number.MAX_SAFE_INTEGER), judged: () => {}, share: 1, last: 'claimed',
+      });
+      assert.deepEqual(Array.from(part.chunks.filter((_, k) => k % 4 === 0)), [0]);
+      return { done: Promise.resolve(sendable(part)), stop: () => {} };
+    };
+    same(await judgeOnTwoThreads(loaded.ctx, loaded.rules, loaded.conversions, NONE, new WorkspaceWords([], loaded.ctx.activity), () => {}, { chunk: 3, start: quick }), one);
     assert.ok(told.length >= 1 && told.every((n, k) => n > (told[k - 1] ?? 0) && n <= 10), `progress told in order: ${told.join(', ')}`);
     const warnings: string[] = [];
     const warned = (w: Error) => warnings.push(w.message);
     process.on('warning', warned);
     try {
       const failing: typeof judgeOnThread = () => ({ done: Promise.reject(new Error('The thread judging conversions stopped (exit code 1) before it finished.')), stop: () => {} });
-      const again = await judgeOnTwoThreads(loaded.ctx, loaded.rules, loaded.conversions, NONE, new WorkspaceWords([], loaded.ctx.activity), 3, () => {}, failing);
+      const again = await judgeOnTwoThreads(loaded.ctx, loaded.rules, loaded.conversions, NONE, new WorkspaceWords([], loaded.ctx.activity), () => {}, { chunk: 3, keepLast: true, start: failing });
       same(again, one);
       await new Promise((resolve) => setImmediate(resolve));
     } finally {
@@ -234,7 +250,7 @@ describe('judging a run on two threads', () => {
     // Where the index's activity ends (actStart's last value, in the memory the threads share), told wrong.
     const actStart = parts[5] as Int32Array;
     actStart[actStart.length - 1] = 99;
-    const thread = judgeOnThread({ goalsByName: new Map(), optimizations: [], activity }, rules, new Conversions(activity), NONE, [], 4, new ChunkCounters());
+    const thread = judgeOnThread({ goalsByName: new Map(), optimizations: [], activity }, rules, new Conversions(activity), NONE, [], 4, new ChunkCounters(), true);
     await assert.rejects(thread.done, /^Error: Judging conversions on a second thread failed: Activity snapshot: the columns do not fit the strings\.$/);
   });
 });
