@@ -111,10 +111,10 @@ function lengthened<C extends Col>(c: C, n: number): C | null {
  * move in runs of keys that shift by the same amount, one copy per run: in place, last run first,
  * when the old columns have room for the added rows (resuming from a snapshot: no copy of ten
  * million rows for a day's new events); else into new columns (in shared memory when the old ones
- * were: judge-thread.ts). The starts are rewritten in place too when `oldStart` has room. The caller then scatters the added rows into place in one pass (a
- * counting sort): row i goes to next[key[i]]++, written by a loop of its own so that each
- * column's stores stay of one array type (a loop over mixed columns ran four times slower on ten
- * million rows).
+ * were: judge-thread.ts). The starts are rewritten in place too when `oldStart` has room. The
+ * caller then scatters the added rows into place in one pass (a counting sort): row i goes to
+ * next[key[i]]++, written by a loop of its own so that each column's stores stay of one array type
+ * (a loop over mixed columns ran four times slower on ten million rows).
  */
 function group(keys: number, oldStart: Int32Array, old: readonly Col[], key: Int32Array, scratch: GroupScratch): Grouped {
   const oldKeys = oldStart.length - 1;

@@ -1,6 +1,6 @@
-import { sharedF64Array, sharedI32Array } from '../core/column.js';
 import type { SnapshotFile, Store } from '../store/index.js';
 import { ActivityIndex } from './activity.js';
+import { sharedF64Array, sharedI32Array } from './columns.js';
 import { Conversions } from './conversions.js';
 import { readEvents, workspaceRules, type Loaded } from './load.js';
 

@@ -100,7 +100,7 @@ const named = (strings: readonly string[], k: number): string => {
 export class WorkspaceWords {
   readonly #numbers = new Map<string, number>();
   readonly #words: string[];
-  /** Per string number of `names` (a run's ActivityIndex): its word number + 1 (0: not looked up yet). */
+  /** Per string number of `names` (a run's ActivityIndex) looked up: its word number + 1 (0: not a word, written as text). */
   readonly #byName = new Map<number, number>();
 
   constructor(readonly stored: readonly string[], private readonly names: NameBytes | null = null, private readonly grows = true) {
