@@ -137,6 +137,9 @@ export const sendable = ({ range, chunks }: JudgedChunks): SentChunks => ({
   writes: range.writes.parts(), rewritten: range.rewritten, withdrawn: range.withdrawn, attributed: range.attributed, quality: range.quality.parts(), chunks,
 });
 
+/** How many chunks of `size` a run of `total` conversions has (judgeChunks). */
+export const chunkCount = (total: number, size: number): number => Math.max(1, Math.ceil(total / size));
+
 /**
  * How one thread of two takes its chunks (judgeChunks). `size`: conversions a chunk holds;
  * `claim()`: the next chunk, from a counter both threads share (at or past the last: none left);
@@ -174,9 +177,6 @@ export function judgeChunks(ctx: EngineContext, conversions: Conversions, before
   if (last === 'judged') judgeChunk(count - 1);
   return { range: r, chunks: Int32Array.from(chunks) };
 }
-
-/** How many chunks of `size` a run of `total` conversions has (judgeChunks). */
-export const chunkCount = (total: number, size: number): number => Math.max(1, Math.ceil(total / size));
 
 /**
  * What two threads judged (judgeChunks: this one's, and the other's as sent), put together in

@@ -13,8 +13,8 @@ import type { SessionRules } from './sessions.js';
  * Runs with at least this many conversions judge them on two threads. The second has judged its
  * first chunk only 170–200 ms after it was started (starting it, then code not yet optimized), and
  * this one is slower meanwhile: at 100,000 conversions judging took 0.19–0.25 s on two threads
- * against 0.13–0.14 s on one; at a million, 0.6–0.7 s against 0.85–1.0 s (measured here; the
- * break-even is near 250,000).
+ * against 0.13–0.14 s on one; at a million, 0.6–0.7 s against 0.85–1.0 s (measured here; between
+ * the two, a straight line through both puts the break-even near 250,000, not measured).
  */
 export const JUDGE_ON_TWO_THREADS_FROM = 300_000;
 
